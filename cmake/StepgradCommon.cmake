@@ -1,0 +1,45 @@
+# Settings every stepgrad build shares, whether configured from the root or from one chapter.
+# Included once (guarded), so a chapter that pulls in an earlier one does not repeat it.
+include_guard(GLOBAL)
+
+set(STEPGRAD_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." CACHE INTERNAL "stepgrad source root")
+get_filename_component(STEPGRAD_ROOT "${STEPGRAD_ROOT}" ABSOLUTE)
+
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+
+option(STEPGRAD_BUILD_TESTS "Build the Catch2 tests" ON)
+option(STEPGRAD_BUILD_EXAMPLES "Build the examples" ON)
+option(STEPGRAD_BUILD_BENCH "Build the benchmarks" ON)
+option(STEPGRAD_NATIVE "Compile for this machine's CPU (-march=native)" OFF)
+option(STEPGRAD_SANITIZE "Build with AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer)" OFF)
+option(STEPGRAD_WERROR "Treat compiler warnings as errors" OFF)
+
+# Warnings for stepgrad's own targets (third-party headers in /usr/include are system headers).
+add_library(stepgrad_warnings INTERFACE)
+target_compile_options(stepgrad_warnings INTERFACE -Wall -Wextra -Wshadow -Wnon-virtual-dtor)
+if(STEPGRAD_WERROR)
+  target_compile_options(stepgrad_warnings INTERFACE -Werror)
+endif()
+
+if(STEPGRAD_NATIVE)
+  add_compile_options(-march=native)
+endif()
+
+if(STEPGRAD_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(STEPGRAD_BUILD_TESTS)
+  enable_testing()
+  find_package(Catch2 2 REQUIRED)
+  include(Catch)
+  include(${CMAKE_CURRENT_LIST_DIR}/StepgradTesting.cmake)
+endif()

@@ -1,0 +1,24 @@
+# stepgrad_add_catch_test(<name>
+#     SOURCES <files...> LIBRARIES <targets...> CHAPTER <NN> [LABELS <more labels>] [EXERCISES <ids...>])
+#
+# Builds one Catch2 test executable and registers every TEST_CASE in it with CTest, labelled
+# `chapterNN` (run with `ctest -L chapter01`). For each exercise id (e.g. 01.2) it also adds a
+# CTest entry that runs only the test cases tagged [ex-01.2], labelled `ex-01.2` and `exercises`
+# (run with `ctest -L ex-01.2`). A tag with no test case fails (Catch's --warn NoTests), so an
+# exercise can never pass by having nothing to check.
+include_guard(GLOBAL)
+
+function(stepgrad_add_catch_test name)
+  cmake_parse_arguments(ARG "" "CHAPTER" "SOURCES;LIBRARIES;LABELS;EXERCISES" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBRARIES} stepgrad::catch_main stepgrad_warnings)
+  catch_discover_tests(${name}
+    TEST_PREFIX "${name}: "
+    PROPERTIES LABELS "chapter${ARG_CHAPTER};${ARG_LABELS}")
+  foreach(exercise IN LISTS ARG_EXERCISES)
+    add_test(NAME "${name}: exercise ${exercise}"
+             COMMAND ${name} "[ex-${exercise}]" --warn NoTests)
+    set_tests_properties("${name}: exercise ${exercise}"
+      PROPERTIES LABELS "ex-${exercise};exercises")
+  endforeach()
+endfunction()

@@ -1,0 +1,45 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "stepgrad/shared/random.hpp"
+
+TEST_CASE("Generator: the same seed gives the same stream", "[shared]") {
+    stepgrad::Generator a(7), b(7), c(8);
+    for (int i = 0; i < 100; ++i) {
+        const double x = a.normal();
+        CHECK(x == b.normal());
+        (void)c.normal();
+    }
+    CHECK(a.uniform() != c.uniform());
+    a.seed(7);
+    b.seed(7);
+    CHECK(a.next_u64() == b.next_u64());
+}
+
+TEST_CASE("Generator: uniform and normal have the right moments", "[shared]") {
+    stepgrad::Generator gen(1);
+    const int n = 200000;
+    double sum_u = 0, sum_n = 0, sum_n2 = 0;
+    for (int i = 0; i < n; ++i) {
+        const double u = gen.uniform(-1.0, 3.0);
+        REQUIRE(u >= -1.0);
+        REQUIRE(u < 3.0);
+        sum_u += u;
+        const double z = gen.normal(2.0, 0.5);
+        sum_n += z;
+        sum_n2 += (z - 2.0) * (z - 2.0);
+    }
+    CHECK(sum_u / n == Approx(1.0).margin(0.01));
+    CHECK(sum_n / n == Approx(2.0).margin(0.005));
+    CHECK(std::sqrt(sum_n2 / n) == Approx(0.5).margin(0.005));
+}
+
+TEST_CASE("Generator: below(n) covers [0, n) evenly and rejects n = 0", "[shared]") {
+    stepgrad::Generator gen(3);
+    std::vector<int> counts(5, 0);
+    for (int i = 0; i < 50000; ++i) counts[gen.below(5)]++;
+    for (int count : counts) CHECK(count == Approx(10000).margin(400));
+    CHECK_THROWS_AS(gen.below(0), std::invalid_argument);
+}
