@@ -46,6 +46,9 @@ Node* new_node(double data);
 /// owner of, when the count reaches zero.
 void release(Node* node);
 
+/// @brief How many nodes this thread has alive (made and not yet freed); for tests of freeing.
+std::size_t live_nodes();
+
 /// @brief Every node reachable from `root`, parents before children (iterative depth-first).
 std::vector<Node*> topological_order(Node* root);
 
