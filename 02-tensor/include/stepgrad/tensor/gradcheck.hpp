@@ -1,0 +1,41 @@
+#pragma once
+/// @file gradcheck.hpp
+/// @brief Checks backward() against central finite differences, as `torch.autograd.gradcheck`.
+
+#include <stepgrad/tensor/tensor.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace stepgrad {
+
+/// @brief Step and tolerances of gradcheck, tuned for float32.
+///
+/// An element passes when `|analytic - numeric| <= atol + rtol * |numeric|`.
+struct GradcheckOptions {
+    double eps = 1e-3;              ///< finite-difference step
+    double atol = 1e-3;             ///< absolute tolerance
+    double rtol = 1e-2;             ///< relative tolerance
+    bool raise_exception = true;    ///< throw std::runtime_error describing the first mismatch
+};
+
+/// @brief Compares the gradient backward() computes for `fn` with central differences.
+///
+/// The output is reduced to a number with fixed random weights `r` (seeded): `L = Σ fn(x) · r`,
+/// so every output element matters. For each input that requires grad and each of its elements,
+/// the numeric derivative `(L(x + eps) - L(x - eps)) / (2 eps)` is accumulated in double and
+/// compared with the element of the analytic gradient. Inputs are CPU tensors; those that do
+/// not require grad are held fixed.
+///
+/// Returns true when all elements pass; otherwise throws (or returns false with
+/// `raise_exception = false`).
+///
+/// Example:
+/// @code
+/// Tensor x = randn({3, 4}).requires_grad_();
+/// bool ok = gradcheck([](const std::vector<Tensor>& in) { return tanh(in[0]); }, {x});
+/// @endcode
+bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+               const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
+
+}  // namespace stepgrad

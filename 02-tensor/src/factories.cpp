@@ -1,0 +1,127 @@
+// Factories: tensors from lists and vectors, filled, ranges and seeded random numbers.
+#include <stepgrad/shared/error.hpp>
+#include <stepgrad/shared/random.hpp>
+#include <stepgrad/tensor/factories.hpp>
+
+#include <cmath>
+
+namespace stepgrad {
+
+namespace {
+
+Tensor finish(Tensor t, const TensorOptions& options) {
+    if (options.requires_grad()) t.requires_grad_(true);
+    return t;
+}
+
+}  // namespace
+
+Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
+
+void TensorData::collect(std::vector<float>& out, Shape& shape, std::size_t depth) const {
+    if (scalar_) {
+        STEPGRAD_CHECK(shape.size() == depth, "tensor: nested lists are not rectangular (a number where a list of "
+                                                  "length " << (depth < shape.size() ? shape[depth] : 0) << " was expected)");
+        out.push_back(static_cast<float>(value_));
+        return;
+    }
+    const auto size = static_cast<std::int64_t>(items_.size());
+    if (out.empty() && shape.size() == depth) shape.push_back(size);  // the first list at this depth fixes the size
+    STEPGRAD_CHECK(shape.size() > depth && shape[depth] == size,
+                   "tensor: nested lists are not rectangular (a list of length " << size << " at depth " << depth << ")");
+    for (const TensorData& item : items_) item.collect(out, shape, depth + 1);
+    if (items_.empty()) shape.resize(depth + 1);
+}
+
+Shape TensorData::shape() const {
+    std::vector<float> values;
+    Shape shape;
+    collect(values, shape, 0);
+    return shape;
+}
+
+std::vector<float> TensorData::values() const {
+    std::vector<float> values;
+    Shape shape;
+    collect(values, shape, 0);
+    return values;
+}
+
+Tensor tensor(const TensorData& data, TensorOptions options) {
+    std::vector<float> values;
+    Shape shape;
+    data.collect(values, shape, 0);
+    return from_vector(values, shape, options);
+}
+
+Tensor from_vector(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
+    STEPGRAD_CHECK(static_cast<std::int64_t>(values.size()) == numel_of(shape),
+                   "from_vector: " << values.size() << " values for shape " << shape_to_string(shape) << " ("
+                                   << numel_of(shape) << " elements)");
+    Tensor t = Tensor::empty(shape, options.device());
+    get_backend(options.device()).copy_from_host(values.data(), t.data_ptr(), values.size());
+    return finish(t, options);
+}
+
+Tensor full(const Shape& shape, double value, TensorOptions options) {
+    Tensor t = Tensor::empty(shape, options.device());
+    get_backend(options.device()).fill(t.data_ptr(), static_cast<std::size_t>(t.numel()), static_cast<float>(value));
+    return finish(t, options);
+}
+
+Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
+Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+
+Tensor eye(std::int64_t n, TensorOptions options) {
+    std::vector<float> values(static_cast<std::size_t>(n * n), 0.0f);
+    for (std::int64_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i * n + i)] = 1.0f;
+    return from_vector(values, {n, n}, options);
+}
+
+Tensor arange(double end, TensorOptions options) { return arange(0.0, end, 1.0, options); }
+
+Tensor arange(double start, double end, double step, TensorOptions options) {
+    STEPGRAD_CHECK(step != 0.0, "arange: step must not be 0");
+    const double count = std::ceil((end - start) / step);
+    std::vector<float> values;
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(std::max(count, 0.0)); ++i) {
+        values.push_back(static_cast<float>(start + static_cast<double>(i) * step));
+    }
+    return from_vector(values, {static_cast<std::int64_t>(values.size())}, options);
+}
+
+Tensor uniform(const Shape& shape, double low, double high, Generator& generator, TensorOptions options) {
+    Tensor t = Tensor::empty(shape, options.device());
+    get_backend(options.device()).random_uniform(t.data_ptr(), static_cast<std::size_t>(t.numel()),
+                                                 static_cast<float>(low), static_cast<float>(high), generator);
+    return finish(t, options);
+}
+
+Tensor rand(const Shape& shape, Generator& generator, TensorOptions options) {
+    return uniform(shape, 0.0, 1.0, generator, options);
+}
+Tensor rand(const Shape& shape, TensorOptions options) { return rand(shape, default_generator(), options); }
+
+Tensor randn(const Shape& shape, Generator& generator, TensorOptions options) {
+    Tensor t = Tensor::empty(shape, options.device());
+    get_backend(options.device()).random_normal(t.data_ptr(), static_cast<std::size_t>(t.numel()), 0.0f, 1.0f, generator);
+    return finish(t, options);
+}
+Tensor randn(const Shape& shape, TensorOptions options) { return randn(shape, default_generator(), options); }
+
+Tensor zeros_like(const Tensor& like) { return zeros(like.shape(), TensorOptions().device(like.device())); }
+Tensor ones_like(const Tensor& like) { return ones(like.shape(), TensorOptions().device(like.device())); }
+Tensor full_like(const Tensor& like, double value) {
+    return full(like.shape(), value, TensorOptions().device(like.device()));
+}
+Tensor rand_like(const Tensor& like) { return rand(like.shape(), TensorOptions().device(like.device())); }
+Tensor randn_like(const Tensor& like) { return randn(like.shape(), TensorOptions().device(like.device())); }
+
+Generator& default_generator() {
+    static Generator generator(0);
+    return generator;
+}
+
+void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
+
+}  // namespace stepgrad

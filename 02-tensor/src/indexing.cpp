@@ -1,0 +1,153 @@
+// Slicing and integer-array indexing. Reading elements forward means adding the gradient back
+// into the same places: a slice's gradient is written into a zero tensor, an index's gradient
+// is scatter-added (repeated indices add up).
+#include <stepgrad/shared/error.hpp>
+#include <stepgrad/tensor/autograd.hpp>
+#include <stepgrad/tensor/factories.hpp>
+#include <stepgrad/tensor/indexing.hpp>
+#include <stepgrad/tensor/shape_ops.hpp>
+
+#include <cmath>
+
+namespace stepgrad {
+
+namespace {
+
+// Products of the sizes before and after `axis`.
+std::pair<std::int64_t, std::int64_t> outer_inner(const Shape& shape, std::int64_t axis) {
+    std::int64_t outer = 1, inner = 1;
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(shape.size()); ++i) {
+        if (i < axis) outer *= shape[static_cast<std::size_t>(i)];
+        if (i > axis) inner *= shape[static_cast<std::size_t>(i)];
+    }
+    return {outer, inner};
+}
+
+// Checks that every index is a whole number in [-size, size) and maps negatives to the end.
+Tensor checked_index(const char* op, const Tensor& index, std::int64_t size) {
+    std::vector<float> values = index.to_vector();
+    bool negative = false;
+    for (float& v : values) {
+        STEPGRAD_CHECK(std::floor(v) == v && v >= static_cast<float>(-size) && v < static_cast<float>(size),
+                       op << ": index " << v << " is out of range for an axis of size " << size);
+        if (v < 0) {
+            v += static_cast<float>(size);
+            negative = true;
+        }
+    }
+    if (!negative) return index.detach();
+    return from_vector(values, index.shape(), TensorOptions().device(index.device()));
+}
+
+}  // namespace
+
+// The output reads every step-th element of a range; the gradient writes them back into zeros.
+Tensor slice(const Tensor& x, std::int64_t axis, std::optional<std::int64_t> start, std::optional<std::int64_t> end,
+             std::int64_t step) {
+    detail::check_defined("slice", x);
+    STEPGRAD_CHECK(step > 0, "slice: step must be positive, got " << step);
+    const auto a = static_cast<std::size_t>(normalize_axis("slice", axis, x.dim()));
+    const std::int64_t size = x.shape()[a];
+    auto clamp_bound = [size](std::int64_t bound) {
+        if (bound < 0) bound += size;
+        return std::min(std::max<std::int64_t>(bound, 0), size);
+    };
+    const std::int64_t first = start ? clamp_bound(*start) : 0;
+    const std::int64_t stop = end ? clamp_bound(*end) : size;
+    const std::int64_t length = stop > first ? (stop - first + step - 1) / step : 0;
+    Shape out_shape = x.shape();
+    out_shape[a] = length;
+    std::vector<std::int64_t> strides = contiguous_strides(x.shape());
+    const std::int64_t offset = first * strides[a];
+    strides[a] *= step;
+    Tensor out = Tensor::empty(out_shape, x.device());
+    get_backend(x.device()).copy_strided(x.data_ptr(), strides, offset, out.data_ptr(), contiguous_strides(out_shape), 0,
+                                         out_shape, false);
+    return record("slice", out, {x}, [in_shape = x.shape(), strides, offset](const Tensor& grad_output) {
+        Tensor grad = zeros(in_shape, TensorOptions().device(grad_output.device()));
+        get_backend(grad.device()).copy_strided(grad_output.data_ptr(), contiguous_strides(grad_output.shape()), 0,
+                                                grad.data_ptr(), strides, offset, grad_output.shape(), false);
+        return Grads{grad};
+    });
+}
+
+Tensor narrow(const Tensor& x, std::int64_t axis, std::int64_t start, std::int64_t length) {
+    STEPGRAD_CHECK(length >= 0, "narrow: negative length " << length);
+    return slice(x, axis, start, start + length);
+}
+
+Tensor select(const Tensor& x, std::int64_t axis, std::int64_t index) {
+    detail::check_defined("select", x);
+    const std::int64_t a = normalize_axis("select", axis, x.dim());
+    const std::int64_t size = x.shape()[static_cast<std::size_t>(a)];
+    STEPGRAD_CHECK(index >= -size && index < size, "select: index " << index << " is out of range for axis " << axis
+                                                                    << " of size " << size);
+    const std::int64_t i = index < 0 ? index + size : index;
+    return squeeze(slice(x, a, i, i + 1), a);
+}
+
+// out[o, j, i] = x[o, index[j], i]; so x[o, k, i] gets the sum of the gradients of all j with index[j] = k.
+Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index) {
+    detail::check_same_device("index_select", x, index);
+    STEPGRAD_CHECK(index.dim() <= 1, "index_select: index must be 1-D, got shape " << shape_to_string(index.shape()));
+    const std::int64_t a = normalize_axis("index_select", axis, x.dim());
+    const std::int64_t size = x.shape()[static_cast<std::size_t>(a)];
+    const Tensor positions = checked_index("index_select", index, size);
+    const auto [outer, inner] = outer_inner(x.shape(), a);
+    Shape out_shape = x.shape();
+    out_shape[static_cast<std::size_t>(a)] = index.numel();
+    Tensor out = Tensor::empty(out_shape, x.device());
+    get_backend(x.device()).gather(x.data_ptr(), outer, size, inner, positions.data_ptr(), index.numel(), false,
+                                   out.data_ptr());
+    return record("index_select", out, {x}, [in_shape = x.shape(), positions, outer, size, inner](const Tensor& grad_output) {
+        Tensor grad = zeros(in_shape, TensorOptions().device(grad_output.device()));
+        get_backend(grad.device()).scatter_add(grad.data_ptr(), outer, size, inner, positions.data_ptr(),
+                                               positions.numel(), false, grad_output.data_ptr());
+        return Grads{grad};
+    });
+}
+
+Tensor index(const Tensor& x, const Tensor& indices) {
+    detail::check_defined("index", x);
+    STEPGRAD_CHECK(x.dim() >= 1, "index: cannot index a 0-dimensional tensor");
+    Shape out_shape = indices.shape();
+    out_shape.insert(out_shape.end(), x.shape().begin() + 1, x.shape().end());
+    return reshape(index_select(x, 0, reshape(indices, {indices.numel()})), out_shape);
+}
+
+// out[o, j, i] = x[o, index[o, j, i], i]; the gradient scatter-adds back to those positions.
+Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
+    detail::check_same_device("gather", x, index);
+    const std::int64_t a = normalize_axis("gather", axis, x.dim());
+    bool match = index.dim() == x.dim();
+    for (std::int64_t i = 0; match && i < x.dim(); ++i) {
+        match = i == a || index.shape()[static_cast<std::size_t>(i)] == x.shape()[static_cast<std::size_t>(i)];
+    }
+    STEPGRAD_CHECK(match, "gather: index of shape " << shape_to_string(index.shape()) << " must match input shape "
+                                                     << shape_to_string(x.shape()) << " except along axis " << a);
+    const std::int64_t size = x.shape()[static_cast<std::size_t>(a)];
+    const Tensor positions = checked_index("gather", index, size);
+    const auto [outer, inner] = outer_inner(x.shape(), a);
+    const std::int64_t count = index.shape()[static_cast<std::size_t>(a)];
+    Tensor out = Tensor::empty(index.shape(), x.device());
+    get_backend(x.device()).gather(x.data_ptr(), outer, size, inner, positions.data_ptr(), count, true, out.data_ptr());
+    return record("gather", out, {x}, [in_shape = x.shape(), positions, outer, size, inner, count](const Tensor& grad_output) {
+        Tensor grad = zeros(in_shape, TensorOptions().device(grad_output.device()));
+        get_backend(grad.device()).scatter_add(grad.data_ptr(), outer, size, inner, positions.data_ptr(), count, true,
+                                               grad_output.data_ptr());
+        return Grads{grad};
+    });
+}
+
+Tensor Tensor::slice(std::int64_t axis, std::optional<std::int64_t> start, std::optional<std::int64_t> end,
+                     std::int64_t step) const {
+    return stepgrad::slice(*this, axis, start, end, step);
+}
+Tensor Tensor::select(std::int64_t axis, std::int64_t index) const { return stepgrad::select(*this, axis, index); }
+Tensor Tensor::index_select(std::int64_t axis, const Tensor& index) const {
+    return stepgrad::index_select(*this, axis, index);
+}
+Tensor Tensor::index(const Tensor& indices) const { return stepgrad::index(*this, indices); }
+Tensor Tensor::gather(std::int64_t axis, const Tensor& index) const { return stepgrad::gather(*this, axis, index); }
+
+}  // namespace stepgrad

@@ -1,0 +1,99 @@
+// Devices: the backend registry, mixed-device errors, and autograd running unchanged on a
+// stand-in device whose storage is not an xtensor array (as chapter 4's CUDA will be).
+#include "test_helpers.hpp"
+
+#include <stepgrad/tensor/cpu_backend.hpp>
+
+using namespace stepgrad;
+using namespace stepgrad::testing;
+
+namespace {
+
+// Storage that is a plain vector, reported as living on the CUDA device.
+class StandInStorage final : public Storage {
+public:
+    explicit StandInStorage(std::size_t size) : values_(size) {}
+    [[nodiscard]] Device device() const override { return Device::CUDA; }
+    [[nodiscard]] float* data() override { return values_.data(); }
+    [[nodiscard]] std::size_t size() const override { return values_.size(); }
+
+private:
+    std::vector<float> values_;
+};
+
+// The CPU kernels (they only see raw pointers) registered as the "CUDA" backend.
+class StandInBackend final : public CpuBackend {
+public:
+    [[nodiscard]] Device device() const override { return Device::CUDA; }
+    std::shared_ptr<Storage> allocate(const Shape& shape) override {
+        return std::make_shared<StandInStorage>(static_cast<std::size_t>(numel_of(shape)));
+    }
+};
+
+struct StandInCuda {
+    StandInCuda() { set_backend(Device::CUDA, std::make_unique<StandInBackend>()); }
+    ~StandInCuda() { set_backend(Device::CUDA, nullptr); }
+};
+
+}  // namespace
+
+TEST_CASE("asking for CUDA without a backend is a clear error", "[chapter02][device]") {
+    REQUIRE_FALSE(has_backend(Device::CUDA));
+    CHECK(has_backend(Device::CPU));
+    CHECK_THROWS_AS(zeros({2}).to(Device::CUDA), std::runtime_error);
+    CHECK_THROWS_WITH(zeros({2}, TensorOptions().device(Device::CUDA)), Catch::Contains("CUDA backend not built"));
+    CHECK_THROWS_AS(set_backend(Device::CPU, nullptr), std::invalid_argument);
+    CHECK(to_string(Device::CUDA) == "cuda");
+}
+
+TEST_CASE("to() moves data between devices and back", "[chapter02][device]") {
+    StandInCuda cuda;
+    const Tensor x = tensor({{1, 2}, {3, 4}});
+    const Tensor on_gpu = x.to(Device::CUDA);
+    CHECK(on_gpu.device() == Device::CUDA);
+    CHECK(x.to(Device::CPU).impl() == x.impl());  // already there
+    CHECK_THROWS_WITH((void)on_gpu.data(), Catch::Contains("cpu()"));
+    check_tensor(on_gpu.cpu(), {2, 2}, {1, 2, 3, 4});
+    CHECK(to_string(on_gpu) == "tensor([[1., 2.],\n        [3., 4.]], device='cuda:0')");
+}
+
+TEST_CASE("mixing devices in one operation names both devices", "[chapter02][device]") {
+    StandInCuda cuda;
+    const Tensor a = ones({2});
+    const Tensor b = ones({2}).cuda();
+    CHECK_THROWS_WITH(a + b, Catch::Contains("add") && Catch::Contains("cpu") && Catch::Contains("cuda"));
+    CHECK_THROWS_AS(matmul(ones({2, 2}), ones({2, 2}).cuda()), std::invalid_argument);
+    CHECK_THROWS_AS(cat({a, b}), std::invalid_argument);
+    CHECK_THROWS_AS(where(a, a, b), std::invalid_argument);
+}
+
+TEST_CASE("autograd runs unchanged on another device", "[chapter02][device]") {
+    StandInCuda cuda;
+    Generator generator(3);
+    const Tensor x = randn({8, 5}, generator);
+    const Tensor w = randn({5, 4}, generator);
+    const Tensor b = randn({4}, generator);
+    const Tensor target = index_select(eye(4), 0, tensor({0, 1, 2, 3, 3, 2, 1, 0}));
+
+    auto run = [&](Device device) {
+        Tensor wd = w.clone().to(device).requires_grad_();  // clone: to(CPU) of a CPU tensor is itself
+        Tensor bd = b.clone().to(device).requires_grad_();
+        Tensor hidden = relu(matmul(x.to(device), wd) + bd);
+        Tensor logp = log_softmax(hidden, 1);
+        Tensor loss = -(logp * target.to(device)).sum() / 8.0 + pad(sigmoid(bd), {1, 1}).mean() +
+                      cat({tanh(wd), gelu(wd)}, 0).var() + slice(wd, 0, 1, 3).abs().sum() +
+                      gather(hidden, 1, tensor({{0}, {1}, {2}, {3}, {0}, {1}, {2}, {3}}).to(device)).max();
+        loss.backward();
+        return std::vector<Tensor>{loss.cpu(), wd.grad().cpu(), bd.grad().cpu(), softmax(hidden, 0).cpu()};
+    };
+    const auto on_cpu = run(Device::CPU);
+    const auto on_device = run(Device::CUDA);
+    for (std::size_t i = 0; i < on_cpu.size(); ++i) check_same(on_device[i], on_cpu[i], 1e-6);
+
+    // Gradients flow back through to().
+    Tensor leaf = tensor({1, 2}).requires_grad_();
+    (leaf.cuda() * 3.0).sum().backward();
+    CHECK(leaf.grad().device() == Device::CPU);
+    check_tensor(leaf.grad(), {2}, {3, 3});
+    CHECK(randn({3}, TensorOptions().device(Device::CUDA)).device() == Device::CUDA);
+}
