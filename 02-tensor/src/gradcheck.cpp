@@ -5,7 +5,6 @@
 #include <stepgrad/tensor/elementwise.hpp>
 #include <stepgrad/tensor/factories.hpp>
 #include <stepgrad/tensor/gradcheck.hpp>
-#include <stepgrad/tensor/reduce.hpp>
 
 #include <cmath>
 #include <sstream>
@@ -38,7 +37,7 @@ bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn, cons
     Generator generator(20240601);
     const std::vector<float> weights = randn(out.shape(), generator).to_vector();
     if (out.requires_grad()) {
-        sum(out * from_vector(weights, out.shape(), TensorOptions().device(out.device()))).backward();
+        out.backward(from_vector(weights, out.shape(), TensorOptions().device(out.device())));  // dL/d(out) = r
     }
 
     for (std::size_t i = 0; i < leaves.size(); ++i) {

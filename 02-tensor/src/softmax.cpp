@@ -23,19 +23,19 @@ Tensor softmax(const Tensor& x, std::int64_t axis) {
 Tensor log_softmax(const Tensor& x, std::int64_t axis) {
     detail::check_defined("log_softmax", x);
     STEPGRAD_CHECK(x.dim() >= 1, "log_softmax: expected at least 1 axis, got a 0-dimensional tensor");
-    const std::int64_t a = normalize_axis("log_softmax", axis, x.dim());
+    normalize_axis("log_softmax", axis, x.dim());  // throws for an axis out of range
     if (x.numel() == 0) return x * 1.0;
     // exercise 02.4: log-softmax, stable forward and fused backward
-    // hint: forward (under a NoGradGuard): shift by max(x, {a}, true), then subtract log(sum(exp(shifted), {a}, true)).
-    // hint: backward: grad_output - exp(out) * sum(grad_output, {a}, true); record() it with out.detach().
+    // hint: forward (under a NoGradGuard): shift by max(x, {axis}, true), then subtract log(sum(exp(shifted), {axis}, true)).
+    // hint: backward: grad_output - exp(out) * sum(grad_output, {axis}, true); record() it with out.detach().
     Tensor out;
     {
         NoGradGuard no_grad;
-        Tensor shifted = x - max(x, {a}, /*keepdim=*/true);
-        out = shifted - log(sum(exp(shifted), {a}, /*keepdim=*/true));
+        Tensor shifted = x - max(x, {axis}, /*keepdim=*/true);
+        out = shifted - log(sum(exp(shifted), {axis}, /*keepdim=*/true));
     }
-    return record("log_softmax", out, {x}, [a, out = out.detach()](const Tensor& grad_output) -> Grads {
-        return Grads{grad_output - exp(out) * sum(grad_output, {a}, /*keepdim=*/true)};
+    return record("log_softmax", out, {x}, [axis, out = out.detach()](const Tensor& grad_output) -> Grads {
+        return Grads{grad_output - exp(out) * sum(grad_output, {axis}, /*keepdim=*/true)};
     });
     // end exercise
 }
