@@ -52,10 +52,11 @@ std::vector<Value> Layer::parameters() const {
     return params;
 }
 
-std::vector<Layer> MLP::build_layers(std::size_t inputs, const std::vector<std::size_t>& layer_sizes,
-                                     Generator& gen) {
+std::vector<Layer> MLP::build_layers([[maybe_unused]] std::size_t inputs,
+                                     const std::vector<std::size_t>& layer_sizes,
+                                     [[maybe_unused]] Generator& gen) {
     STEPGRAD_CHECK(!layer_sizes.empty(), "MLP: needs at least one layer size");
-    std::vector<Layer> layers;
+    [[maybe_unused]] std::vector<Layer> layers;
     // exercise 01.4: the MLP
     // hint: layer i maps sizes[i] to sizes[i+1], where sizes = inputs followed by layer_sizes;
     // hint: every layer is nonlinear (relu) except the last, which stays linear.

@@ -81,7 +81,7 @@ Value operator+(const Value& a, const Value& b) {
 }
 
 Value operator*(const Value& a, const Value& b) {
-    return make_result(a.data() * b.data(), "*", [](Node& out) {
+    return make_result(a.data() * b.data(), "*", []([[maybe_unused]] Node& out) {
         // exercise 01.1: the backward rule of multiplication
         // hint: d(a*b)/da = b and d(a*b)/db = a. Multiply each by out.grad (the chain rule) and
         // hint: add it into the parent's grad; the parents are out.parents[0] and out.parents[1].

@@ -28,7 +28,7 @@ std::pair<double, double> value_and_grad(const std::function<Value(const Value&)
 }  // namespace
 
 // Expected numbers: tests/reference/chapter01_values.py (PyTorch 1.13, float64).
-TEST_CASE("micrograd's sanity check matches PyTorch", "[chapter01][ex-01.1]") {
+TEST_CASE("micrograd's sanity check matches PyTorch", "[chapter01][ex-01.2]") {
     Value x(-4.0);
     Value z = 2 * x + 2 + x;
     Value q = z.relu() + z * x;
@@ -39,7 +39,7 @@ TEST_CASE("micrograd's sanity check matches PyTorch", "[chapter01][ex-01.1]") {
     CHECK(x.grad() == 46.0);
 }
 
-TEST_CASE("micrograd's README expression (test_more_ops) matches PyTorch", "[chapter01][ex-01.1]") {
+TEST_CASE("micrograd's README expression (test_more_ops) matches PyTorch", "[chapter01][ex-01.2]") {
     Value a(-4.0), b(2.0);
     Value c = a + b;
     Value d = a * b + pow(b, 3);
@@ -58,18 +58,29 @@ TEST_CASE("micrograd's README expression (test_more_ops) matches PyTorch", "[cha
     CHECK(std::abs(b.grad() - 645.5772594752186) < tolerance);
 }
 
-TEST_CASE("multiplication: d(a*b)/da = b and d(a*b)/db = a", "[chapter01][ex-01.1]") {
+TEST_CASE("multiplication's rule: d(a*b)/da = b and d(a*b)/db = a", "[chapter01][ex-01.1]") {
+    // The rule alone, without backward() (whose topological order is exercise 01.2).
     Value a(3.0), b(-5.0);
     Value c = a * b;
-    c.backward();
     CHECK(c.data() == -15.0);
-    CHECK(a.grad() == -5.0);
-    CHECK(b.grad() == 3.0);
+    c.grad() = 2.0;  // pretend d(loss)/dc = 2 has arrived
+    c.node()->backward(*c.node());
+    CHECK(a.grad() == -10.0);
+    CHECK(b.grad() == 6.0);
 
     Value x(1.5);  // a value used twice collects both contributions: d(x*x)/dx = 2x
     Value y = x * x;
-    y.backward();
+    y.grad() = 1.0;
+    y.node()->backward(*y.node());
     CHECK(x.grad() == 3.0);
+}
+
+TEST_CASE("multiplication through backward()", "[chapter01][ex-01.2]") {
+    Value a(3.0), b(-5.0);
+    Value c = a * b;
+    c.backward();
+    CHECK(a.grad() == -5.0);
+    CHECK(b.grad() == 3.0);
 }
 
 TEST_CASE("addition, subtraction, negation and division with doubles on either side", "[chapter01]") {
