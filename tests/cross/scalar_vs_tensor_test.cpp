@@ -188,13 +188,16 @@ std::pair<Outcome, Outcome> build_both(const Expression& e, std::uint64_t seed =
 void check_agreement(const std::vector<Expression>& expressions) {
     for (const Expression& e : expressions) {
         DYNAMIC_SECTION(e.name) {
-            const auto [tensors, values] = build_both(e);
-            INFO("output shape: Tensor " << shape_text(tensors.shape) << ", Values " << shape_text(values.shape));
-            REQUIRE(tensors.shape == values.shape);
-            CHECK(mismatch("value", tensors.values, values.values) == "");
-            for (std::size_t i = 0; i < e.inputs.size(); ++i) {
-                if (e.inputs[i].domain == Domain::Mask) continue;
-                CHECK(mismatch("grad of input " + std::to_string(i), tensors.grads[i], values.grads[i]) == "");
+            for (std::uint64_t seed : {2024u, 7u, 99u}) {  // three draws of inputs and upstream gradient
+                INFO("seed " << seed);
+                const auto [tensors, values] = build_both(e, seed);
+                INFO("output shape: Tensor " << shape_text(tensors.shape) << ", Values " << shape_text(values.shape));
+                REQUIRE(tensors.shape == values.shape);
+                CHECK(mismatch("value", tensors.values, values.values) == "");
+                for (std::size_t i = 0; i < e.inputs.size(); ++i) {
+                    if (e.inputs[i].domain == Domain::Mask) continue;
+                    CHECK(mismatch("grad of input " + std::to_string(i), tensors.grads[i], values.grads[i]) == "");
+                }
             }
         }
     }
@@ -398,6 +401,31 @@ TEST_CASE("the comparison is tight: a gradient off by 0.1% or a swapped gradient
     CHECK_FALSE(mismatch("grad", tensors.grads[0], wrong_rule).empty());
     // The gradients of a and b swapped.
     CHECK_FALSE(mismatch("grad", tensors.grads[0], values.grads[1]).empty());
+}
+
+TEST_CASE("gradients accumulate the same way over two backward calls", "[chapter02][cross]") {
+    // loss = sum(tanh(w * x)) built and back-propagated twice from the same leaves: both chapters
+    // add the second gradient to the first (zeroing is the optimizer's job).
+    const auto loss = [](const auto& w, const auto& x) { return sum(tanh(w * x)); };
+    stepgrad::Generator gen(3);
+    const std::vector<float> w_data = draw(real({2, 3}), gen);
+    const std::vector<float> x_data = draw(real({3}), gen);
+
+    Tensor w = stepgrad::from_vector(w_data, {2, 3}, stepgrad::TensorOptions().requires_grad(true));
+    const Tensor x = stepgrad::from_vector(x_data, {3});
+    loss(w, x).backward();
+    const std::vector<double> once = widen(w.grad().to_vector());
+    loss(w, x).backward();
+
+    const ValueTensor w_values = ValueTensor::leaves(w_data, {2, 3});
+    const ValueTensor x_values = ValueTensor::leaves(x_data, {3});
+    loss(w_values, x_values).values.front().backward();
+    CHECK(mismatch("grad after one backward", once, w_values.grads()) == "");
+    loss(w_values, x_values).values.front().backward();
+    CHECK(mismatch("grad after two backwards", widen(w.grad().to_vector()), w_values.grads()) == "");
+    std::vector<double> doubled = once;
+    for (double& g : doubled) g *= 2.0;
+    CHECK(mismatch("twice the first grad", widen(w.grad().to_vector()), doubled) == "");
 }
 
 }  // namespace

@@ -180,7 +180,12 @@ inline void check_against_torch(const Op& op, std::uint64_t seed = 7) {
 /// One Catch2 section per op, so every op reports on its own and a throw stops only that op.
 inline void check_all(const std::vector<Op>& ops) {
     for (const Op& op : ops) {
-        DYNAMIC_SECTION(op.name) { check_against_torch(op); }
+        DYNAMIC_SECTION(op.name) {
+            for (std::uint64_t seed : {7u, 8u}) {  // two draws of inputs and upstream gradient
+                INFO("seed " << seed);
+                check_against_torch(op, seed);
+            }
+        }
     }
 }
 
