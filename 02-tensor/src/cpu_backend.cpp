@@ -88,6 +88,17 @@ void strided_loop(Shape shape, std::array<Strides, N> strides, Body&& body) {
 template <class F>
 void binary_loop(F f, const float* a, const Shape& a_shape, const float* b, const Shape& b_shape,
                  float* out, const Shape& out_shape) {
+    // Fast paths without any stride bookkeeping: equal shapes, and a tensor with a scalar.
+    const std::int64_t count = numel_of(out_shape);
+    if (a_shape == out_shape && (b_shape == out_shape || numel_of(b_shape) == 1)) {
+        if (b_shape == out_shape) {
+            for (std::int64_t i = 0; i < count; ++i) out[i] = f(a[i], b[i]);
+        } else {
+            const float vb = *b;
+            for (std::int64_t i = 0; i < count; ++i) out[i] = f(a[i], vb);
+        }
+        return;
+    }
     std::array<Strides, 3> strides{broadcast_strides(a_shape, out_shape),
                                    broadcast_strides(b_shape, out_shape),
                                    contiguous_strides(out_shape)};
