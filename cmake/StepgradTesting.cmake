@@ -12,9 +12,16 @@ function(stepgrad_add_catch_test name)
   cmake_parse_arguments(ARG "" "CHAPTER" "SOURCES;LIBRARIES;LABELS;EXERCISES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBRARIES} stepgrad::catch_main stepgrad_warnings)
-  catch_discover_tests(${name}
-    TEST_PREFIX "${name}: "
-    PROPERTIES LABELS "chapter${ARG_CHAPTER};${ARG_LABELS}")
+  catch_discover_tests(${name} TEST_PREFIX "${name}: " TEST_LIST ${name}_TESTS)
+  # Catch's discovery passes PROPERTIES through unquoted, so a list of labels would keep only
+  # its first entry. Set the whole list from a CTest include file that runs after discovery.
+  set(labels "chapter${ARG_CHAPTER}" ${ARG_LABELS})
+  set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${labels_file}"
+    "if(DEFINED ${name}_TESTS)\n"
+    "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
   foreach(exercise IN LISTS ARG_EXERCISES)
     add_test(NAME "${name}: exercise ${exercise}"
              COMMAND ${name} "[ex-${exercise}]" --warn NoTests)
