@@ -7,6 +7,7 @@
 // gradient through both. The tolerance (kRelativeTolerance, relative to the largest element)
 // is float32 rounding only: the last test case shows that a gradient off by 0.1% fails it.
 #include "value_tensor.hpp"
+#include "../common/random_inputs.hpp"
 
 #include <stepgrad/shared/random.hpp>
 #include <stepgrad/tensor.hpp>
@@ -24,23 +25,11 @@ namespace crosscheck {
 namespace {
 
 using stepgrad::Tensor;
+using namespace stepgrad::testing;
 
 /// float32 against double: a few roundings of 6e-8 per operation over short chains. Every case
 /// here passes at 1e-6 too; 1e-5 leaves room for other BLAS builds and compilers.
 constexpr double kRelativeTolerance = 1e-5;
-
-/// Which numbers an input is drawn from.
-enum class Domain {
-    Real,      ///< standard normal
-    Positive,  ///< uniform in [0.5, 2] (log, sqrt, pow with a tensor exponent)
-    Nonzero,   ///< ±uniform in [0.5, 2] (denominators)
-    Mask,      ///< 0 or 1 (conditions of where), not differentiated
-};
-
-struct Input {
-    Shape shape;
-    Domain domain = Domain::Real;
-};
 
 /// One expression, built from either kind of tensor.
 struct Expression {
@@ -55,34 +44,6 @@ template <class F>
 Expression expression(std::string name, std::vector<Input> inputs, F f) {
     return {std::move(name), std::move(inputs), [f](const std::vector<Tensor>& x) { return f(x); },
             [f](const std::vector<ValueTensor>& x) { return f(x); }};
-}
-
-Input real(Shape shape) { return {std::move(shape), Domain::Real}; }
-Input positive(Shape shape) { return {std::move(shape), Domain::Positive}; }
-Input nonzero(Shape shape) { return {std::move(shape), Domain::Nonzero}; }
-Input mask(Shape shape) { return {std::move(shape), Domain::Mask}; }
-
-std::int64_t count(const Shape& shape) {
-    std::int64_t n = 1;
-    for (std::int64_t size : shape) n *= size;
-    return n;
-}
-
-std::vector<float> draw(const Input& input, stepgrad::Generator& gen) {
-    std::vector<float> data;
-    for (std::int64_t i = 0; i < count(input.shape); ++i) {
-        switch (input.domain) {
-            case Domain::Real: data.push_back(static_cast<float>(gen.normal())); break;
-            case Domain::Positive: data.push_back(static_cast<float>(gen.uniform(0.5, 2.0))); break;
-            case Domain::Nonzero: {
-                const double magnitude = gen.uniform(0.5, 2.0);
-                data.push_back(static_cast<float>(gen.uniform() < 0.5 ? -magnitude : magnitude));
-                break;
-            }
-            case Domain::Mask: data.push_back(gen.uniform() < 0.5 ? 0.0f : 1.0f); break;
-        }
-    }
-    return data;
 }
 
 /// What one build of an expression produced: output values and each input's gradient.
@@ -114,7 +75,7 @@ Outcome run_tensor(const Expression& e, const std::vector<std::vector<float>>& i
         } else if (leaves[i].grad().defined()) {
             outcome.grads.push_back(widen(leaves[i].grad().to_vector()));
         } else {  // no path from the output to this input: its gradient is zero
-            outcome.grads.emplace_back(static_cast<std::size_t>(count(e.inputs[i].shape)), 0.0);
+            outcome.grads.emplace_back(static_cast<std::size_t>(stepgrad::numel_of(e.inputs[i].shape)), 0.0);
         }
     }
     return outcome;
@@ -181,7 +142,7 @@ std::pair<Outcome, Outcome> build_both(const Expression& e, std::uint64_t seed =
     std::vector<float> upstream;
     for (int i = 0; i < 4096; ++i) upstream.push_back(static_cast<float>(gen.normal()));
     Outcome values = run_values(e, inputs, upstream);
-    Outcome tensors = run_tensor(e, inputs, std::vector<float>(upstream.begin(), upstream.begin() + count(values.shape)));
+    Outcome tensors = run_tensor(e, inputs, std::vector<float>(upstream.begin(), upstream.begin() + stepgrad::numel_of(values.shape)));
     return {tensors, values};
 }
 

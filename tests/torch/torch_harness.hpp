@@ -8,6 +8,8 @@
 /// upstream gradient through both, and compares the gradient of every differentiable input.
 /// Tolerances are float32 rounding only (kRelative, kAbsolute), so a wrong gradient fails.
 
+#include "../common/random_inputs.hpp"
+
 #include <stepgrad/shared/random.hpp>
 #include <stepgrad/tensor.hpp>
 
@@ -25,30 +27,12 @@
 namespace torchref {
 
 namespace sg = stepgrad;
+using namespace stepgrad::testing;
 
 /// Relative tolerance, and absolute tolerance as a fraction of the largest expected element.
 constexpr double kRelative = 1e-5;
 constexpr double kAbsolute = 1e-6;
 
-/// Which numbers an input is drawn from.
-enum class Domain {
-    Real,      ///< standard normal
-    Positive,  ///< uniform in [0.5, 2] (log, sqrt, fractional powers)
-    Nonzero,   ///< ±uniform in [0.5, 2] (denominators)
-    Kinks,     ///< from {-1, -0.5, 0, 0.5, 1}: ties, zeros and clamp bounds, where rules must agree
-    Mask,      ///< 0 or 1: a condition, not differentiated
-};
-
-struct Input {
-    sg::Shape shape;
-    Domain domain = Domain::Real;
-};
-
-inline Input real(sg::Shape shape) { return {std::move(shape), Domain::Real}; }
-inline Input positive(sg::Shape shape) { return {std::move(shape), Domain::Positive}; }
-inline Input nonzero(sg::Shape shape) { return {std::move(shape), Domain::Nonzero}; }
-inline Input kinks(sg::Shape shape) { return {std::move(shape), Domain::Kinks}; }
-inline Input mask(sg::Shape shape) { return {std::move(shape), Domain::Mask}; }
 
 using SgIn = const std::vector<sg::Tensor>&;
 using ThIn = const std::vector<torch::Tensor>&;
@@ -64,31 +48,6 @@ struct Op {
 /// An index tensor for LibTorch (int64) from a list.
 inline torch::Tensor long_tensor(std::vector<std::int64_t> values, std::vector<std::int64_t> shape) {
     return torch::tensor(values, torch::kLong).reshape(shape);
-}
-
-inline std::int64_t count(const sg::Shape& shape) {
-    std::int64_t n = 1;
-    for (std::int64_t size : shape) n *= size;
-    return n;
-}
-
-inline std::vector<float> draw(const Input& input, sg::Generator& gen) {
-    static const float kink_values[] = {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f};
-    std::vector<float> data;
-    for (std::int64_t i = 0; i < count(input.shape); ++i) {
-        switch (input.domain) {
-            case Domain::Real: data.push_back(static_cast<float>(gen.normal())); break;
-            case Domain::Positive: data.push_back(static_cast<float>(gen.uniform(0.5, 2.0))); break;
-            case Domain::Nonzero: {
-                const double magnitude = gen.uniform(0.5, 2.0);
-                data.push_back(static_cast<float>(gen.uniform() < 0.5 ? -magnitude : magnitude));
-                break;
-            }
-            case Domain::Kinks: data.push_back(kink_values[gen.below(5)]); break;
-            case Domain::Mask: data.push_back(gen.uniform() < 0.5 ? 0.0f : 1.0f); break;
-        }
-    }
-    return data;
 }
 
 inline torch::Tensor to_torch(const std::vector<float>& data, const sg::Shape& shape) {
@@ -163,14 +122,14 @@ inline void check_against_torch(const Op& op, std::uint64_t seed = 7) {
     if (!th_out.requires_grad()) return;  // comparisons, argmax: nothing to differentiate
 
     std::vector<float> upstream;
-    for (std::int64_t i = 0; i < count(th_shape); ++i) upstream.push_back(static_cast<float>(gen.normal()));
+    for (std::int64_t i = 0; i < sg::numel_of(th_shape); ++i) upstream.push_back(static_cast<float>(gen.normal()));
     sg_out.backward(sg::from_vector(upstream, th_shape));
     th_out.backward(to_torch(upstream, th_shape));
     for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         if (op.inputs[i].domain == Domain::Mask) continue;
         const sg::Tensor sg_grad = sg_in[i].grad();
         const torch::Tensor th_grad = th_in[i].grad();
-        const std::vector<double> zeros(static_cast<std::size_t>(count(op.inputs[i].shape)), 0.0);
+        const std::vector<double> zeros(static_cast<std::size_t>(sg::numel_of(op.inputs[i].shape)), 0.0);
         if (sg_grad.defined()) CHECK(sg_grad.shape() == op.inputs[i].shape);
         CHECK(mismatch("grad of input " + std::to_string(i), sg_grad.defined() ? from_stepgrad(sg_grad) : zeros,
                        th_grad.defined() ? from_torch(th_grad) : zeros) == "");
