@@ -4,6 +4,20 @@
 
 namespace stepgrad::scalar {
 
+namespace {
+
+// Every parameter of every module in `modules`, in order.
+template <class Modules>
+std::vector<Value> parameters_of(const Modules& modules) {
+    std::vector<Value> params;
+    for (const auto& module : modules) {
+        for (Value& p : module.parameters()) params.push_back(std::move(p));
+    }
+    return params;
+}
+
+}  // namespace
+
 void Module::zero_grad() const {
     for (const Value& p : parameters()) p.grad() = 0.0;
 }
@@ -44,13 +58,7 @@ std::vector<Value> Layer::operator()(const std::vector<Value>& x) const {
     return out;
 }
 
-std::vector<Value> Layer::parameters() const {
-    std::vector<Value> params;
-    for (const Neuron& neuron : neurons_) {
-        for (Value& p : neuron.parameters()) params.push_back(std::move(p));
-    }
-    return params;
-}
+std::vector<Value> Layer::parameters() const { return parameters_of(neurons_); }
 
 std::vector<Layer> MLP::build_layers([[maybe_unused]] std::size_t inputs,
                                      const std::vector<std::size_t>& layer_sizes,
@@ -84,12 +92,6 @@ std::vector<Value> MLP::operator()(const std::vector<Value>& x) const {
     return activations;
 }
 
-std::vector<Value> MLP::parameters() const {
-    std::vector<Value> params;
-    for (const Layer& layer : layers_) {
-        for (Value& p : layer.parameters()) params.push_back(std::move(p));
-    }
-    return params;
-}
+std::vector<Value> MLP::parameters() const { return parameters_of(layers_); }
 
 }  // namespace stepgrad::scalar
