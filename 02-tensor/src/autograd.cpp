@@ -5,9 +5,10 @@
 #include <stepgrad/tensor/reduce.hpp>
 #include <stepgrad/tensor/shape_ops.hpp>
 
-#include <atomic>
 #include <cctype>
 #include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace stepgrad {
@@ -16,8 +17,21 @@ namespace {
 thread_local bool grad_enabled = true;
 thread_local bool anomaly_enabled = false;
 thread_local bool running_backward = false;  // forward checks are off inside backward rules
-std::atomic<std::uint64_t> visit_epoch{0};
 }  // namespace
+
+SavedTensor::SavedTensor(const Tensor& tensor)
+    : tensor_(tensor.detach()), version_(tensor.version()), requires_grad_(tensor.requires_grad()) {}
+
+const Tensor& SavedTensor::unpack() const {
+    if (tensor_.defined() && tensor_.version() != version_) {
+        throw SavedTensorModified(
+            "one of the tensors needed for gradient computation has been modified by an inplace operation: "
+            "a " + to_string(tensor_.dtype()) + " tensor of shape " + shape_to_string(tensor_.shape()) +
+            " is at version " + std::to_string(tensor_.version()) + "; expected version " +
+            std::to_string(version_) + " instead. Change a clone() of it, or call backward() before changing it.");
+    }
+    return tensor_;
+}
 
 bool GradMode::is_enabled() { return grad_enabled; }
 void GradMode::set_enabled(bool enabled) { grad_enabled = enabled; }
@@ -63,20 +77,21 @@ Node::~Node() {
 
 namespace detail {
 
-bool any_requires_grad(const Tensor* first, const Tensor* last) {
+bool any_requires_grad(TensorList inputs) {
     if (!GradMode::is_enabled()) return false;
-    for (const Tensor* input = first; input != last; ++input) {
-        if (input->requires_grad()) return true;
+    for (const Tensor& input : inputs) {
+        if (input.requires_grad()) return true;
     }
     return false;
 }
 
-void attach_node(const char* op, Tensor& result, const Tensor* first, const Tensor* last, BackwardFn backward) {
+void attach_node(const char* op, Tensor& result, TensorList inputs, BackwardFn backward) {
+    if (result.dtype() != Dtype::Float32) return;  // Int64 results (argmax, casts) have no gradient
     auto node = std::make_shared<Node>();
     node->op = op;
-    node->inputs.reserve(static_cast<std::size_t>(last - first));
-    for (const Tensor* input = first; input != last; ++input) {
-        node->inputs.push_back(input->requires_grad() ? input->impl()->node : nullptr);
+    node->inputs.reserve(inputs.size());
+    for (const Tensor& input : inputs) {
+        node->inputs.push_back(input.requires_grad() ? input.impl()->node : nullptr);
     }
     node->backward = std::move(backward);
     node->shape = result.shape();
@@ -89,11 +104,13 @@ void attach_node(const char* op, Tensor& result, const Tensor* first, const Tens
 void check_anomaly(const char* op, const Tensor& t, const char* phase) {
     if (!anomaly_enabled || !t.defined() || t.numel() == 0) return;
     if (running_backward && std::string(phase) == "forward") return;  // the engine checks each rule's result
+    if (t.dtype() != Dtype::Float32) return;
     Backend& backend = get_backend(t.device());
     Tensor flags = Tensor::empty(t.shape(), t.device());
-    backend.unary(UnaryOp::IsNotFinite, t.data_ptr(), flags.data_ptr(), static_cast<std::size_t>(t.numel()));
+    backend.unary(UnaryOp::IsNotFinite, Dtype::Float32, t.data_ptr(), flags.data_ptr(),
+                  static_cast<std::size_t>(t.numel()));
     Tensor count = Tensor::empty({}, t.device());
-    backend.reduce(ReduceOp::Sum, flags.data_ptr(), t.shape(), std::vector<bool>(t.shape().size(), true),
+    backend.reduce(ReduceOp::Sum, Dtype::Float32, flags.data_ptr(), t.shape(), std::vector<bool>(t.shape().size(), true),
                    count.data_ptr());
     if (count.item() > 0.0f) {
         throw std::runtime_error(std::string("anomaly detected: ") + phase + " of '" + op + "' produced " +
@@ -107,19 +124,16 @@ void check_anomaly(const char* op, const Tensor& t, const char* phase) {
 namespace {
 
 // Nodes reachable from `root`, each after all of its inputs (iterative depth-first search).
+// The visited set is local to this call, so concurrent backward passes do not interfere.
 std::vector<Node*> topological_order(Node* root) {
-    const std::uint64_t mark = ++visit_epoch;
     std::vector<Node*> order;
+    std::unordered_set<Node*> visited{root};
     std::vector<std::pair<Node*, std::size_t>> stack{{root, 0}};
-    root->visit_mark = mark;
     while (!stack.empty()) {
         auto& [node, next] = stack.back();
         if (next < node->inputs.size()) {
             Node* input = node->inputs[next++].get();
-            if (input != nullptr && input->visit_mark != mark) {
-                input->visit_mark = mark;
-                stack.emplace_back(input, 0);
-            }
+            if (input != nullptr && visited.insert(input).second) stack.emplace_back(input, 0);
         } else {
             order.push_back(node);
             stack.pop_back();
@@ -128,9 +142,12 @@ std::vector<Node*> topological_order(Node* root) {
     return order;
 }
 
+// Adds `grad` into the tensor that keeps this node's gradient (a leaf, or retain_grad), under
+// the node's lock: two threads reaching the same leaf must both be counted.
 void accumulate_into_holder(Node& node, const Tensor& grad) {
     std::shared_ptr<TensorImpl> holder = node.grad_holder.lock();
     if (!holder) return;
+    std::lock_guard<std::mutex> lock(node.grad_mutex);
     if (holder->grad) {
         holder->grad = (Tensor(holder->grad) + grad).impl();
     } else {
@@ -139,21 +156,32 @@ void accumulate_into_holder(Node& node, const Tensor& grad) {
     }
 }
 
+// Runs node.backward, turning a saved tensor's version error into one that names the operation.
+Grads call_backward(Node& node, const Tensor& grad) {
+    try {
+        return node.backward(grad);
+    } catch (const SavedTensorModified& error) {
+        throw std::runtime_error("backward of '" + std::string(node.op) + "' (" + node.name() + "): " + error.what());
+    }
+}
+
 void run_backward(const Tensor& root, Tensor root_grad) {
-    std::vector<Node*> order = topological_order(root.impl()->node.get());
-    root.impl()->node->pending_grad = std::move(root_grad);
+    Node* root_node = root.impl()->node.get();
+    const std::vector<Node*> order = topological_order(root_node);
+    std::unordered_map<Node*, Tensor> pending{{root_node, std::move(root_grad)}};  // this call's gradients
     NoGradGuard no_grad;  // backward rules are not themselves recorded
     const bool was_running = running_backward;
     running_backward = true;
     try {
         for (auto it = order.rbegin(); it != order.rend(); ++it) {
             Node& node = **it;
-            Tensor grad = std::move(node.pending_grad);
-            node.pending_grad = Tensor();
-            if (!grad.defined()) continue;
+            auto found = pending.find(&node);
+            if (found == pending.end()) continue;
+            const Tensor grad = std::move(found->second);
+            pending.erase(found);
             accumulate_into_holder(node, grad);
             if (!node.backward) continue;
-            Grads input_grads = node.backward(grad);
+            Grads input_grads = call_backward(node, grad);
             STEPGRAD_CHECK_AS(std::logic_error, input_grads.size() == node.inputs.size(),
                               "backward of '" << node.op << "' returned " << input_grads.size()
                                               << " gradients for " << node.inputs.size() << " inputs");
@@ -166,12 +194,15 @@ void run_backward(const Tensor& root, Tensor root_grad) {
                                                   << shape_to_string(input_grad.shape()) << " for input " << i
                                                   << " of shape " << shape_to_string(input->shape));
                 detail::check_anomaly(node.op, input_grad, "backward (in its gradient rule)");
-                input->pending_grad = input->pending_grad.defined() ? input->pending_grad + input_grad
-                                                                    : std::move(input_grad);
+                auto slot = pending.find(input);
+                if (slot == pending.end()) {
+                    pending.emplace(input, std::move(input_grad));
+                } else {
+                    slot->second = slot->second + input_grad;
+                }
             }
         }
     } catch (...) {
-        for (Node* node : order) node->pending_grad = Tensor();
         running_backward = was_running;
         throw;
     }
@@ -192,7 +223,7 @@ void Tensor::backward() const {
                                  "; pass backward(gradient) with a gradient of that shape");
     }
     Tensor one = Tensor::empty(shape(), device());
-    get_backend(device()).fill(one.data_ptr(), 1, 1.0f);
+    get_backend(device()).fill(Dtype::Float32, one.data_ptr(), 1, 1.0);
     run_backward(*this, std::move(one));
 }
 
@@ -203,6 +234,7 @@ void Tensor::backward(const Tensor& gradient) const {
         throw std::runtime_error("backward: the tensor does not require grad and has no grad_fn");
     }
     detail::check_same_device("backward", *this, gradient);
+    detail::check_float("backward", gradient);
     STEPGRAD_CHECK(gradient.shape() == shape(), "backward: gradient of shape " << shape_to_string(gradient.shape())
                                                     << " for a tensor of shape " << shape_to_string(shape()));
     run_backward(*this, gradient.detach());

@@ -38,18 +38,33 @@ void set_backend(Device device, std::unique_ptr<Backend> backend) {
     registry()[static_cast<std::size_t>(device)] = std::move(backend);
 }
 
+AllocatorStats memory_stats(Device device) { return get_backend(device).allocator()->stats(); }
+
+void empty_cache(Device device) { get_backend(device).allocator()->empty_cache(); }
+
 void Backend::random_uniform(float* out, std::size_t count, float low, float high,
                              Generator& generator) {
     std::vector<float> host(count);
     for (float& value : host) value = static_cast<float>(generator.uniform(low, high));
-    copy_from_host(host.data(), out, count);
+    copy_from_host(host.data(), out, count * sizeof(float));
 }
 
 void Backend::random_normal(float* out, std::size_t count, float mean, float stddev,
                             Generator& generator) {
     std::vector<float> host(count);
     for (float& value : host) value = static_cast<float>(generator.normal(mean, stddev));
-    copy_from_host(host.data(), out, count);
+    copy_from_host(host.data(), out, count * sizeof(float));
+}
+
+void Backend::randperm(std::int64_t* out, std::int64_t n, Generator& generator) {
+    std::vector<std::int64_t> host(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) host[static_cast<std::size_t>(i)] = i;
+    // Fisher-Yates: swap each position with a uniformly chosen one at or before it.
+    for (std::int64_t i = n - 1; i > 0; --i) {
+        const auto j = static_cast<std::int64_t>(generator.below(static_cast<std::uint64_t>(i + 1)));
+        std::swap(host[static_cast<std::size_t>(i)], host[static_cast<std::size_t>(j)]);
+    }
+    copy_from_host(host.data(), out, host.size() * sizeof(std::int64_t));
 }
 
 }  // namespace stepgrad

@@ -1,37 +1,25 @@
-// The CPU backend: plain loops on contiguous float buffers, OpenBLAS for matmul.
+// The CPU backend's elementwise maps, reductions and copies: plain loops on contiguous buffers.
 //
 // Broadcasting loops work on strides: an input axis of size 1 (or missing) that the output
 // stretches gets stride 0, so the same element is read again. Adjacent axes that are laid out
 // one after the other in every operand are merged first, so equal shapes become one flat loop.
-#include "cpu_storage.hpp"
-
+// Kernels that take a Dtype are templates on the element type T (float or std::int64_t).
 #include <stepgrad/shared/error.hpp>
 #include <stepgrad/tensor/cpu_backend.hpp>
-
-#include <cblas.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace stepgrad {
 
 namespace {
 
 using Strides = std::vector<std::int64_t>;
-
-// Strides of an input of `in_shape` read as if broadcast to `out_shape` (0 where it stretches).
-Strides broadcast_strides(const Shape& in_shape, const Shape& out_shape) {
-    Strides strides(out_shape.size(), 0);
-    const Strides in_strides = contiguous_strides(in_shape);
-    const std::size_t lead = out_shape.size() - in_shape.size();
-    for (std::size_t i = 0; i < in_shape.size(); ++i) {
-        strides[lead + i] = in_shape[i] == 1 ? 0 : in_strides[i];
-    }
-    return strides;
-}
 
 // Drops size-1 axes and merges axis i into i+1 when every operand steps through them as one.
 template <std::size_t N>
@@ -85,34 +73,43 @@ void strided_loop(Shape shape, std::array<Strides, N> strides, Body&& body) {
     }
 }
 
+// Calls f(T{}) with T the element type of `dtype`.
 template <class F>
-void binary_loop(F f, const float* a, const Shape& a_shape, const float* b, const Shape& b_shape,
-                 float* out, const Shape& out_shape) {
+void with_element_type(Dtype dtype, F&& f) {
+    if (dtype == Dtype::Float32) {
+        f(float{});
+    } else {
+        f(std::int64_t{});
+    }
+}
+
+template <class T, class Out, class F>
+void binary_loop(F f, const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, Out* out,
+                 const Shape& out_shape) {
     // Fast paths without any stride bookkeeping: equal shapes, and a tensor with a scalar.
     const std::int64_t count = numel_of(out_shape);
     if (a_shape == out_shape && (b_shape == out_shape || numel_of(b_shape) == 1)) {
         if (b_shape == out_shape) {
             for (std::int64_t i = 0; i < count; ++i) out[i] = f(a[i], b[i]);
         } else {
-            const float vb = *b;
+            const T vb = *b;
             for (std::int64_t i = 0; i < count; ++i) out[i] = f(a[i], vb);
         }
         return;
     }
-    std::array<Strides, 3> strides{broadcast_strides(a_shape, out_shape),
-                                   broadcast_strides(b_shape, out_shape),
+    std::array<Strides, 3> strides{broadcast_strides(a_shape, out_shape), broadcast_strides(b_shape, out_shape),
                                    contiguous_strides(out_shape)};
     strided_loop<3>(out_shape, std::move(strides), [&](const auto& off, std::int64_t n, const auto& st) {
-        const float* pa = a + off[0];
-        const float* pb = b + off[1];
-        float* po = out + off[2];
+        const T* pa = a + off[0];
+        const T* pb = b + off[1];
+        Out* po = out + off[2];
         if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
             for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
         } else if (st[0] == 1 && st[1] == 0 && st[2] == 1) {
-            const float vb = *pb;
+            const T vb = *pb;
             for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], vb);
         } else if (st[0] == 0 && st[1] == 1 && st[2] == 1) {
-            const float va = *pa;
+            const T va = *pa;
             for (std::int64_t i = 0; i < n; ++i) po[i] = f(va, pb[i]);
         } else {
             for (std::int64_t i = 0; i < n; ++i) po[i * st[2]] = f(pa[i * st[0]], pb[i * st[1]]);
@@ -120,8 +117,10 @@ void binary_loop(F f, const float* a, const Shape& a_shape, const float* b, cons
     });
 }
 
-template <class F>
-void unary_loop(F f, const float* x, float* out, std::size_t count) {
+template <class T, class Out, class F>
+void unary_loop(F f, const void* x_in, void* out_in, std::size_t count) {
+    const T* x = static_cast<const T*>(x_in);
+    Out* out = static_cast<Out*>(out_in);
     for (std::size_t i = 0; i < count; ++i) out[i] = f(x[i]);
 }
 
@@ -134,93 +133,217 @@ float sigmoid_of(float x) {
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
-}  // namespace
-
-std::shared_ptr<Storage> CpuBackend::allocate(const Shape& shape) {
-    xt::svector<std::size_t, 4> xshape(shape.begin(), shape.end());
-    return std::make_shared<CpuStorage>(xt::xarray<float>::from_shape(xshape));
+[[noreturn]] void unsupported(const char* kernel, Dtype dtype) {
+    throw std::invalid_argument(std::string("CpuBackend::") + kernel + ": this op does not support " +
+                                to_string(dtype) + " tensors");
 }
 
-void CpuBackend::copy_from_host(const float* host, float* dst, std::size_t count) {
-    if (count > 0) std::memcpy(dst, host, count * sizeof(float));
-}
-
-void CpuBackend::copy_to_host(const float* src, float* host, std::size_t count) {
-    if (count > 0) std::memcpy(host, src, count * sizeof(float));
-}
-
-void CpuBackend::fill(float* out, std::size_t count, float value) { std::fill(out, out + count, value); }
-
-void CpuBackend::unary(UnaryOp op, const float* x, float* out, std::size_t n, float alpha, float beta) {
+// The ops shared by both dtypes: arithmetic with a scalar and comparisons (a Float32 mask).
+template <class T>
+bool unary_common(UnaryOp op, const void* x, void* out, std::size_t n, double alpha) {
+    const T a = static_cast<T>(alpha);
+    auto mask = [&](auto f) { unary_loop<T, float>([f](T v) { return f(v) ? 1.0f : 0.0f; }, x, out, n); };
     switch (op) {
-        case UnaryOp::Neg: return unary_loop([](float v) { return -v; }, x, out, n);
-        case UnaryOp::Exp: return unary_loop([](float v) { return std::exp(v); }, x, out, n);
-        case UnaryOp::Log: return unary_loop([](float v) { return std::log(v); }, x, out, n);
-        case UnaryOp::Sqrt: return unary_loop([](float v) { return std::sqrt(v); }, x, out, n);
-        case UnaryOp::Abs: return unary_loop([](float v) { return std::fabs(v); }, x, out, n);
-        case UnaryOp::Sign:
-            return unary_loop([](float v) { return static_cast<float>((v > 0.0f) - (v < 0.0f)); }, x, out, n);
-        case UnaryOp::Relu: return unary_loop([](float v) { return v > 0.0f ? v : 0.0f; }, x, out, n);
-        case UnaryOp::LeakyRelu:
-            return unary_loop([alpha](float v) { return v > 0.0f ? v : alpha * v; }, x, out, n);
-        case UnaryOp::Sigmoid: return unary_loop(sigmoid_of, x, out, n);
-        case UnaryOp::Tanh: return unary_loop([](float v) { return std::tanh(v); }, x, out, n);
-        case UnaryOp::Gelu:
-            return unary_loop([](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); }, x, out, n);
+        case UnaryOp::Neg: unary_loop<T, T>([](T v) { return -v; }, x, out, n); return true;
+        case UnaryOp::Abs: unary_loop<T, T>([](T v) { return v < T(0) ? -v : v; }, x, out, n); return true;
+        case UnaryOp::Sign: unary_loop<T, T>([](T v) { return static_cast<T>((v > T(0)) - (v < T(0))); }, x, out, n); return true;
+        case UnaryOp::AddScalar: unary_loop<T, T>([a](T v) { return v + a; }, x, out, n); return true;
+        case UnaryOp::MulScalar: unary_loop<T, T>([a](T v) { return v * a; }, x, out, n); return true;
+        case UnaryOp::GtScalar: mask([alpha](T v) { return v > alpha; }); return true;
+        case UnaryOp::GeScalar: mask([alpha](T v) { return v >= alpha; }); return true;
+        case UnaryOp::LtScalar: mask([alpha](T v) { return v < alpha; }); return true;
+        case UnaryOp::LeScalar: mask([alpha](T v) { return v <= alpha; }); return true;
+        case UnaryOp::EqScalar: mask([alpha](T v) { return v == alpha; }); return true;
+        case UnaryOp::NeScalar: mask([alpha](T v) { return v != alpha; }); return true;
+        default: return false;
+    }
+}
+
+// The ops shared by both dtypes: arithmetic, maximum/minimum and comparisons (a Float32 mask).
+template <class T>
+bool binary_common(BinaryOp op, const T* a, const Shape& as, const T* b, const Shape& bs, void* out_in,
+                   const Shape& os) {
+    T* out = static_cast<T*>(out_in);
+    float* mask = static_cast<float*>(out_in);
+    switch (op) {
+        case BinaryOp::Add: binary_loop([](T x, T y) { return x + y; }, a, as, b, bs, out, os); return true;
+        case BinaryOp::Sub: binary_loop([](T x, T y) { return x - y; }, a, as, b, bs, out, os); return true;
+        case BinaryOp::Mul: binary_loop([](T x, T y) { return x * y; }, a, as, b, bs, out, os); return true;
+        case BinaryOp::Maximum:  // NaN wins (x != x only for a float NaN)
+            binary_loop([](T x, T y) { return (x != x || x > y) ? x : y; }, a, as, b, bs, out, os); return true;
+        case BinaryOp::Minimum:
+            binary_loop([](T x, T y) { return (x != x || x < y) ? x : y; }, a, as, b, bs, out, os); return true;
+        case BinaryOp::Gt: binary_loop([](T x, T y) { return x > y ? 1.0f : 0.0f; }, a, as, b, bs, mask, os); return true;
+        case BinaryOp::Ge: binary_loop([](T x, T y) { return x >= y ? 1.0f : 0.0f; }, a, as, b, bs, mask, os); return true;
+        case BinaryOp::Lt: binary_loop([](T x, T y) { return x < y ? 1.0f : 0.0f; }, a, as, b, bs, mask, os); return true;
+        case BinaryOp::Le: binary_loop([](T x, T y) { return x <= y ? 1.0f : 0.0f; }, a, as, b, bs, mask, os); return true;
+        case BinaryOp::Eq: binary_loop([](T x, T y) { return x == y ? 1.0f : 0.0f; }, a, as, b, bs, mask, os); return true;
+        case BinaryOp::Ne: binary_loop([](T x, T y) { return x != y ? 1.0f : 0.0f; }, a, as, b, bs, mask, os); return true;
+        default: return false;
+    }
+}
+
+void unary_float(UnaryOp op, const void* x, void* out, std::size_t n, float alpha, float beta) {
+    auto map = [&](auto f) { unary_loop<float, float>(f, x, out, n); };
+    switch (op) {
+        case UnaryOp::Exp: return map([](float v) { return std::exp(v); });
+        case UnaryOp::Log: return map([](float v) { return std::log(v); });
+        case UnaryOp::Sqrt: return map([](float v) { return std::sqrt(v); });
+        case UnaryOp::Relu: return map([](float v) { return v > 0.0f ? v : 0.0f; });
+        case UnaryOp::LeakyRelu: return map([alpha](float v) { return v > 0.0f ? v : alpha * v; });
+        case UnaryOp::Sigmoid: return map(sigmoid_of);
+        case UnaryOp::Tanh: return map([](float v) { return std::tanh(v); });
+        case UnaryOp::Gelu: return map([](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); });
         case UnaryOp::GeluGrad:
-            return unary_loop([](float v) {
+            return map([](float v) {
                 const float cdf = 0.5f * (1.0f + std::erf(v * kInvSqrt2));
                 return cdf + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
-            }, x, out, n);
+            });
         case UnaryOp::Clamp:
-            return unary_loop([alpha, beta](float v) { return std::isnan(v) ? v : std::min(std::max(v, alpha), beta); },
-                              x, out, n);
+            return map([alpha, beta](float v) { return std::isnan(v) ? v : std::min(std::max(v, alpha), beta); });
         case UnaryOp::PowScalar:
-            if (alpha == 2.0f) return unary_loop([](float v) { return v * v; }, x, out, n);
-            return unary_loop([alpha](float v) { return std::pow(v, alpha); }, x, out, n);
-        case UnaryOp::AddScalar: return unary_loop([alpha](float v) { return v + alpha; }, x, out, n);
-        case UnaryOp::MulScalar: return unary_loop([alpha](float v) { return v * alpha; }, x, out, n);
-        case UnaryOp::RDivScalar: return unary_loop([alpha](float v) { return alpha / v; }, x, out, n);
-        case UnaryOp::RPowScalar: return unary_loop([alpha](float v) { return std::pow(alpha, v); }, x, out, n);
-        case UnaryOp::GtScalar: return unary_loop([alpha](float v) { return v > alpha ? 1.0f : 0.0f; }, x, out, n);
-        case UnaryOp::GeScalar: return unary_loop([alpha](float v) { return v >= alpha ? 1.0f : 0.0f; }, x, out, n);
-        case UnaryOp::LtScalar: return unary_loop([alpha](float v) { return v < alpha ? 1.0f : 0.0f; }, x, out, n);
-        case UnaryOp::LeScalar: return unary_loop([alpha](float v) { return v <= alpha ? 1.0f : 0.0f; }, x, out, n);
-        case UnaryOp::EqScalar: return unary_loop([alpha](float v) { return v == alpha ? 1.0f : 0.0f; }, x, out, n);
-        case UnaryOp::NeScalar: return unary_loop([alpha](float v) { return v != alpha ? 1.0f : 0.0f; }, x, out, n);
-        case UnaryOp::IsNotFinite:
-            return unary_loop([](float v) { return std::isfinite(v) ? 0.0f : 1.0f; }, x, out, n);
+            if (alpha == 2.0f) return map([](float v) { return v * v; });
+            return map([alpha](float v) { return std::pow(v, alpha); });
+        case UnaryOp::RDivScalar: return map([alpha](float v) { return alpha / v; });
+        case UnaryOp::RPowScalar: return map([alpha](float v) { return std::pow(alpha, v); });
+        case UnaryOp::IsNotFinite: return map([](float v) { return std::isfinite(v) ? 0.0f : 1.0f; });
+        default: unsupported("unary", Dtype::Float32);
     }
-    throw std::invalid_argument("CpuBackend::unary: unknown op");
 }
 
-void CpuBackend::binary(BinaryOp op, const float* a, const Shape& as, const float* b, const Shape& bs,
-                        float* out, const Shape& os) {
+void binary_float(BinaryOp op, const float* a, const Shape& as, const float* b, const Shape& bs, float* out,
+                  const Shape& os) {
     switch (op) {
-        case BinaryOp::Add: return binary_loop([](float x, float y) { return x + y; }, a, as, b, bs, out, os);
-        case BinaryOp::Sub: return binary_loop([](float x, float y) { return x - y; }, a, as, b, bs, out, os);
-        case BinaryOp::Mul: return binary_loop([](float x, float y) { return x * y; }, a, as, b, bs, out, os);
         case BinaryOp::Div: return binary_loop([](float x, float y) { return x / y; }, a, as, b, bs, out, os);
-        case BinaryOp::Pow:
-            return binary_loop([](float x, float y) { return std::pow(x, y); }, a, as, b, bs, out, os);
-        case BinaryOp::Maximum:
-            return binary_loop([](float x, float y) { return (x != x || x > y) ? x : y; }, a, as, b, bs, out, os);
-        case BinaryOp::Minimum:
-            return binary_loop([](float x, float y) { return (x != x || x < y) ? x : y; }, a, as, b, bs, out, os);
-        case BinaryOp::Gt: return binary_loop([](float x, float y) { return x > y ? 1.0f : 0.0f; }, a, as, b, bs, out, os);
-        case BinaryOp::Ge: return binary_loop([](float x, float y) { return x >= y ? 1.0f : 0.0f; }, a, as, b, bs, out, os);
-        case BinaryOp::Lt: return binary_loop([](float x, float y) { return x < y ? 1.0f : 0.0f; }, a, as, b, bs, out, os);
-        case BinaryOp::Le: return binary_loop([](float x, float y) { return x <= y ? 1.0f : 0.0f; }, a, as, b, bs, out, os);
-        case BinaryOp::Eq: return binary_loop([](float x, float y) { return x == y ? 1.0f : 0.0f; }, a, as, b, bs, out, os);
-        case BinaryOp::Ne: return binary_loop([](float x, float y) { return x != y ? 1.0f : 0.0f; }, a, as, b, bs, out, os);
+        case BinaryOp::Pow: return binary_loop([](float x, float y) { return std::pow(x, y); }, a, as, b, bs, out, os);
         case BinaryOp::ReluBackward:
             return binary_loop([](float g, float y) { return y > 0.0f ? g : 0.0f; }, a, as, b, bs, out, os);
         case BinaryOp::SigmoidBackward:
             return binary_loop([](float g, float y) { return g * y * (1.0f - y); }, a, as, b, bs, out, os);
         case BinaryOp::TanhBackward:
             return binary_loop([](float g, float y) { return g * (1.0f - y * y); }, a, as, b, bs, out, os);
+        default: unsupported("binary", Dtype::Float32);
     }
-    throw std::invalid_argument("CpuBackend::binary: unknown op");
+}
+
+// Checks one index against an axis of `size` and maps a negative one to the end.
+std::int64_t checked_position(std::int64_t index, std::int64_t size) {
+    if (index < -size || index >= size) {
+        throw std::out_of_range("index " + std::to_string(index) + " is out of range for an axis of size " +
+                                std::to_string(size));
+    }
+    return index < 0 ? index + size : index;
+}
+
+template <class T>
+void gather_loop(const T* src, std::int64_t outer, std::int64_t src_size, std::int64_t inner,
+                 const std::int64_t* index, std::int64_t count, bool index_per_element, T* out) {
+    for (std::int64_t o = 0; o < outer; ++o) {
+        for (std::int64_t j = 0; j < count; ++j) {
+            T* po = out + (o * count + j) * inner;
+            if (!index_per_element) {
+                const std::int64_t row = checked_position(index[j], src_size);
+                std::copy_n(src + (o * src_size + row) * inner, inner, po);
+            } else {
+                const std::int64_t* pi = index + (o * count + j) * inner;
+                for (std::int64_t i = 0; i < inner; ++i) {
+                    po[i] = src[(o * src_size + checked_position(pi[i], src_size)) * inner + i];
+                }
+            }
+        }
+    }
+}
+
+template <class T>
+void reduce_loop(ReduceOp op, const T* x, const Shape& shape, const std::vector<bool>& reduced, T* out) {
+    Shape out_shape = shape;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (reduced[i]) out_shape[i] = 1;
+    }
+    Strides out_strides = contiguous_strides(out_shape);
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (reduced[i]) out_strides[i] = 0;
+    }
+    const T init = op == ReduceOp::Sum ? T(0)
+                   : op == ReduceOp::Max ? (std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                                                : std::numeric_limits<T>::lowest())
+                                         : (std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity()
+                                                                                : std::numeric_limits<T>::max());
+    std::fill(out, out + numel_of(out_shape), init);
+    std::array<Strides, 2> strides{contiguous_strides(shape), std::move(out_strides)};
+    strided_loop<2>(shape, std::move(strides), [&](const auto& off, std::int64_t n, const auto& st) {
+        const T* px = x + off[0];
+        T* po = out + off[1];
+        if (op == ReduceOp::Sum) {
+            if (st[1] == 0) {  // the innermost run is reduced: accumulate in double (int64 exactly)
+                std::conditional_t<std::is_same_v<T, float>, double, T> total = 0;
+                for (std::int64_t i = 0; i < n; ++i) total += px[i * st[0]];
+                *po += static_cast<T>(total);
+            } else {
+                for (std::int64_t i = 0; i < n; ++i) po[i * st[1]] += px[i * st[0]];
+            }
+        } else {
+            const bool largest = op == ReduceOp::Max;
+            for (std::int64_t i = 0; i < n; ++i) {
+                const T v = px[i * st[0]];
+                T& m = po[i * st[1]];
+                if (v != v || (largest ? v > m : v < m)) m = v;
+            }
+        }
+    });
+}
+
+}  // namespace
+
+void CpuBackend::copy_from_host(const void* host, void* dst, std::size_t bytes) {
+    if (bytes > 0) std::memcpy(dst, host, bytes);
+}
+
+void CpuBackend::copy_to_host(const void* src, void* host, std::size_t bytes) {
+    if (bytes > 0) std::memcpy(host, src, bytes);
+}
+
+void CpuBackend::fill(Dtype dtype, void* out, std::size_t count, double value) {
+    with_element_type(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        std::fill_n(static_cast<T*>(out), count, static_cast<T>(value));
+    });
+}
+
+void CpuBackend::cast(Dtype from, const void* x, Dtype to, void* out, std::size_t count) {
+    with_element_type(from, [&](auto from_zero) {
+        with_element_type(to, [&](auto to_zero) {
+            using From = decltype(from_zero);
+            using To = decltype(to_zero);
+            unary_loop<From, To>([](From v) { return static_cast<To>(v); }, x, out, count);
+        });
+    });
+}
+
+void CpuBackend::unary(UnaryOp op, Dtype dtype, const void* x, void* out, std::size_t n, double alpha, double beta) {
+    if (dtype == Dtype::Int64) {
+        if (!unary_common<std::int64_t>(op, x, out, n, alpha)) unsupported("unary", dtype);
+        return;
+    }
+    if (op == UnaryOp::Abs) {  // fabs, not the generic v < 0 ? -v : v (which keeps -0.0)
+        return unary_loop<float, float>([](float v) { return std::fabs(v); }, x, out, n);
+    }
+    if (unary_common<float>(op, x, out, n, alpha)) return;
+    unary_float(op, x, out, n, static_cast<float>(alpha), static_cast<float>(beta));
+}
+
+void CpuBackend::binary(BinaryOp op, Dtype dtype, const void* a, const Shape& as, const void* b, const Shape& bs,
+                        void* out, const Shape& os) {
+    if (dtype == Dtype::Int64) {
+        const auto* ia = static_cast<const std::int64_t*>(a);
+        const auto* ib = static_cast<const std::int64_t*>(b);
+        if (!binary_common<std::int64_t>(op, ia, as, ib, bs, out, os)) unsupported("binary", dtype);
+        return;
+    }
+    const auto* fa = static_cast<const float*>(a);
+    const auto* fb = static_cast<const float*>(b);
+    if (binary_common<float>(op, fa, as, fb, bs, out, os)) return;
+    binary_float(op, fa, as, fb, bs, static_cast<float*>(out), os);
 }
 
 void CpuBackend::where(const float* cond, const Shape& cond_shape, const float* a, const Shape& a_shape,
@@ -234,137 +357,83 @@ void CpuBackend::where(const float* cond, const Shape& cond_shape, const float* 
     });
 }
 
-void CpuBackend::reduce(ReduceOp op, const float* x, const Shape& shape, const std::vector<bool>& reduced,
-                        float* out) {
-    Shape out_shape = shape;
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (reduced[i]) out_shape[i] = 1;
-    }
-    Strides out_strides = contiguous_strides(out_shape);
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (reduced[i]) out_strides[i] = 0;
-    }
-    const float init = op == ReduceOp::Sum ? 0.0f
-                       : op == ReduceOp::Max ? -std::numeric_limits<float>::infinity()
-                                             : std::numeric_limits<float>::infinity();
-    std::fill(out, out + numel_of(out_shape), init);
-    std::array<Strides, 2> strides{contiguous_strides(shape), std::move(out_strides)};
-    strided_loop<2>(shape, std::move(strides), [&](const auto& off, std::int64_t n, const auto& st) {
-        const float* px = x + off[0];
-        float* po = out + off[1];
-        if (op == ReduceOp::Sum) {
-            if (st[1] == 0) {  // the innermost run is reduced: accumulate in double
-                double total = 0.0;
-                for (std::int64_t i = 0; i < n; ++i) total += px[i * st[0]];
-                *po += static_cast<float>(total);
-            } else {
-                for (std::int64_t i = 0; i < n; ++i) po[i * st[1]] += px[i * st[0]];
-            }
-        } else {
-            const bool largest = op == ReduceOp::Max;
-            for (std::int64_t i = 0; i < n; ++i) {
-                const float v = px[i * st[0]];
-                float& m = po[i * st[1]];
-                if (v != v || (largest ? v > m : v < m)) m = v;
+void CpuBackend::reduce(ReduceOp op, Dtype dtype, const void* x, const Shape& shape, const std::vector<bool>& reduced,
+                        void* out) {
+    with_element_type(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        reduce_loop<T>(op, static_cast<const T*>(x), shape, reduced, static_cast<T*>(out));
+    });
+}
+
+void CpuBackend::arg_reduce(Dtype dtype, const void* x_in, std::int64_t outer, std::int64_t size, std::int64_t inner,
+                            bool largest, std::int64_t* out) {
+    with_element_type(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        const T* x = static_cast<const T*>(x_in);
+        for (std::int64_t o = 0; o < outer; ++o) {
+            for (std::int64_t i = 0; i < inner; ++i) {
+                const T* px = x + o * size * inner + i;
+                std::int64_t best = 0;
+                T best_value = px[0];
+                for (std::int64_t j = 1; j < size && best_value == best_value; ++j) {
+                    const T v = px[j * inner];
+                    if (v != v || (largest ? v > best_value : v < best_value)) {
+                        best = j;
+                        best_value = v;
+                    }
+                }
+                out[o * inner + i] = best;
             }
         }
     });
 }
 
-void CpuBackend::arg_reduce(const float* x, std::int64_t outer, std::int64_t size, std::int64_t inner,
-                            bool largest, float* out) {
-    for (std::int64_t o = 0; o < outer; ++o) {
-        for (std::int64_t i = 0; i < inner; ++i) {
-            const float* px = x + o * size * inner + i;
-            std::int64_t best = 0;
-            float best_value = px[0];
-            for (std::int64_t j = 1; j < size && best_value == best_value; ++j) {
-                const float v = px[j * inner];
-                if (v != v || (largest ? v > best_value : v < best_value)) {
-                    best = j;
-                    best_value = v;
-                }
-            }
-            out[o * inner + i] = static_cast<float>(best);
-        }
-    }
-}
-
-void CpuBackend::matmul(const float* a, const float* b, float* c, std::int64_t batch, std::int64_t m,
-                        std::int64_t n, std::int64_t k, bool transpose_a, bool transpose_b,
-                        std::int64_t a_batch_stride, std::int64_t b_batch_stride) {
-    if (batch == 0 || m == 0 || n == 0) return;
-    if (k == 0) {
-        std::fill(c, c + batch * m * n, 0.0f);
-        return;
-    }
-    // A batch of row-major (m, k) matrices against one shared b is one tall (batch * m, k) product.
-    if (batch > 1 && b_batch_stride == 0 && !transpose_a && a_batch_stride == m * k) {
-        m *= batch;
-        batch = 1;
-    }
-    const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
-    const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
-    const auto lda = static_cast<blasint>(transpose_a ? m : k);
-    const auto ldb = static_cast<blasint>(transpose_b ? k : n);
-    for (std::int64_t i = 0; i < batch; ++i) {
-        cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n),
-                    static_cast<blasint>(k), 1.0f, a + i * a_batch_stride, lda, b + i * b_batch_stride,
-                    ldb, 0.0f, c + i * m * n, static_cast<blasint>(n));
-    }
-}
-
-void CpuBackend::copy_strided(const float* src, const std::vector<std::int64_t>& src_strides,
-                              std::int64_t src_offset, float* dst, const std::vector<std::int64_t>& dst_strides,
+void CpuBackend::copy_strided(Dtype dtype, const void* src_in, const std::vector<std::int64_t>& src_strides,
+                              std::int64_t src_offset, void* dst_in, const std::vector<std::int64_t>& dst_strides,
                               std::int64_t dst_offset, const Shape& shape, bool accumulate) {
-    std::array<Strides, 2> strides{src_strides, dst_strides};
-    src += src_offset;
-    dst += dst_offset;
-    strided_loop<2>(shape, std::move(strides), [&](const auto& off, std::int64_t n, const auto& st) {
-        const float* ps = src + off[0];
-        float* pd = dst + off[1];
-        if (accumulate) {
-            for (std::int64_t i = 0; i < n; ++i) pd[i * st[1]] += ps[i * st[0]];
-        } else if (st[0] == 1 && st[1] == 1) {
-            std::memcpy(pd, ps, static_cast<std::size_t>(n) * sizeof(float));
-        } else if (st[0] == 0 && st[1] == 1) {
-            std::fill(pd, pd + n, *ps);
-        } else {
-            for (std::int64_t i = 0; i < n; ++i) pd[i * st[1]] = ps[i * st[0]];
-        }
+    if (accumulate && dtype != Dtype::Float32) unsupported("copy_strided (accumulate)", dtype);
+    with_element_type(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        const T* src = static_cast<const T*>(src_in) + src_offset;
+        T* dst = static_cast<T*>(dst_in) + dst_offset;
+        std::array<Strides, 2> strides{src_strides, dst_strides};
+        strided_loop<2>(shape, std::move(strides), [&](const auto& off, std::int64_t n, const auto& st) {
+            const T* ps = src + off[0];
+            T* pd = dst + off[1];
+            if (accumulate) {
+                for (std::int64_t i = 0; i < n; ++i) pd[i * st[1]] += ps[i * st[0]];
+            } else if (st[0] == 1 && st[1] == 1) {
+                std::memcpy(pd, ps, static_cast<std::size_t>(n) * sizeof(T));
+            } else if (st[0] == 0 && st[1] == 1) {
+                std::fill(pd, pd + n, *ps);
+            } else {
+                for (std::int64_t i = 0; i < n; ++i) pd[i * st[1]] = ps[i * st[0]];
+            }
+        });
     });
 }
 
-void CpuBackend::gather(const float* src, std::int64_t outer, std::int64_t src_size, std::int64_t inner,
-                        const float* index, std::int64_t count, bool index_per_element, float* out) {
-    for (std::int64_t o = 0; o < outer; ++o) {
-        for (std::int64_t j = 0; j < count; ++j) {
-            float* po = out + (o * count + j) * inner;
-            if (!index_per_element) {
-                const auto row = static_cast<std::int64_t>(index[j]);
-                std::memcpy(po, src + (o * src_size + row) * inner, static_cast<std::size_t>(inner) * sizeof(float));
-            } else {
-                const float* pi = index + (o * count + j) * inner;
-                for (std::int64_t i = 0; i < inner; ++i) {
-                    po[i] = src[(o * src_size + static_cast<std::int64_t>(pi[i])) * inner + i];
-                }
-            }
-        }
-    }
+void CpuBackend::gather(Dtype dtype, const void* src, std::int64_t outer, std::int64_t src_size, std::int64_t inner,
+                        const std::int64_t* index, std::int64_t count, bool index_per_element, void* out) {
+    with_element_type(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        gather_loop<T>(static_cast<const T*>(src), outer, src_size, inner, index, count, index_per_element,
+                       static_cast<T*>(out));
+    });
 }
 
 void CpuBackend::scatter_add(float* dst, std::int64_t outer, std::int64_t dst_size, std::int64_t inner,
-                             const float* index, std::int64_t count, bool index_per_element, const float* src) {
+                             const std::int64_t* index, std::int64_t count, bool index_per_element, const float* src) {
     for (std::int64_t o = 0; o < outer; ++o) {
         for (std::int64_t j = 0; j < count; ++j) {
             const float* ps = src + (o * count + j) * inner;
             if (!index_per_element) {
-                float* pd = dst + (o * dst_size + static_cast<std::int64_t>(index[j])) * inner;
+                float* pd = dst + (o * dst_size + checked_position(index[j], dst_size)) * inner;
                 for (std::int64_t i = 0; i < inner; ++i) pd[i] += ps[i];
             } else {
-                const float* pi = index + (o * count + j) * inner;
+                const std::int64_t* pi = index + (o * count + j) * inner;
                 for (std::int64_t i = 0; i < inner; ++i) {
-                    dst[(o * dst_size + static_cast<std::int64_t>(pi[i])) * inner + i] += ps[i];
+                    dst[(o * dst_size + checked_position(pi[i], dst_size)) * inner + i] += ps[i];
                 }
             }
         }

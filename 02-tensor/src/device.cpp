@@ -1,6 +1,7 @@
-// Devices and shapes: names, element counts, strides and the broadcasting rule.
+// Devices, dtypes and shapes: names, element counts, strides and the broadcasting rule.
 #include <stepgrad/shared/error.hpp>
 #include <stepgrad/tensor/device.hpp>
+#include <stepgrad/tensor/dtype.hpp>
 
 #include <ostream>
 
@@ -21,9 +22,35 @@ std::string shape_to_string(const Shape& shape) {
 
 std::int64_t numel_of(const Shape& shape) {
     std::int64_t count = 1;
-    for (std::int64_t size : shape) count *= size;
+    bool overflow = false;
+    for (std::int64_t size : shape) {
+        STEPGRAD_CHECK(size >= 0, "negative size " << size << " in shape " << shape_to_string(shape));
+        overflow = overflow || __builtin_mul_overflow(count, size, &count);
+    }
+    // A zero anywhere makes the count 0 even if a partial product overflowed.
+    for (std::int64_t size : shape) {
+        if (size == 0) return 0;
+    }
+    STEPGRAD_CHECK(!overflow, "shape " << shape_to_string(shape)
+                                       << " has more elements than a 64-bit count can hold");
     return count;
 }
+
+std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape) {
+    std::vector<std::int64_t> strides(out_shape.size(), 0);
+    const std::vector<std::int64_t> in_strides = contiguous_strides(in_shape);
+    const std::size_t lead = out_shape.size() - in_shape.size();
+    for (std::size_t i = 0; i < in_shape.size(); ++i) {
+        strides[lead + i] = in_shape[i] == 1 ? 0 : in_strides[i];
+    }
+    return strides;
+}
+
+std::size_t element_size(Dtype dtype) { return dtype == Dtype::Float32 ? sizeof(float) : sizeof(std::int64_t); }
+
+std::string to_string(Dtype dtype) { return dtype == Dtype::Float32 ? "torch.float32" : "torch.int64"; }
+
+std::ostream& operator<<(std::ostream& out, Dtype dtype) { return out << to_string(dtype); }
 
 std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
     std::vector<std::int64_t> strides(shape.size());

@@ -14,15 +14,30 @@ Tensor finish(Tensor t, const TensorOptions& options) {
     return t;
 }
 
+Device& default_device_slot() {
+    static Device device = Device::CPU;
+    return device;
+}
+
+Tensor empty_float(const Shape& shape, const TensorOptions& options, const char* op) {
+    STEPGRAD_CHECK(options.dtype() == Dtype::Float32, op << ": makes Float32 tensors only; convert the result "
+                                                             "with .to(Dtype::Int64)");
+    return Tensor::empty(shape, options.device());
+}
+
 }  // namespace
+
+Device default_device() { return default_device_slot(); }
+
+void set_default_device(Device device) { default_device_slot() = device; }
 
 Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
 
-void TensorData::collect(std::vector<float>& out, Shape& shape, std::size_t depth) const {
+void TensorData::collect(std::vector<double>& out, Shape& shape, std::size_t depth) const {
     if (scalar_) {
         STEPGRAD_CHECK(shape.size() == depth, "tensor: nested lists are not rectangular (a number where a list of "
                                                   "length " << (depth < shape.size() ? shape[depth] : 0) << " was expected)");
-        out.push_back(static_cast<float>(value_));
+        out.push_back(value_);
         return;
     }
     const auto size = static_cast<std::int64_t>(items_.size());
@@ -34,38 +49,55 @@ void TensorData::collect(std::vector<float>& out, Shape& shape, std::size_t dept
 }
 
 Shape TensorData::shape() const {
-    std::vector<float> values;
+    std::vector<double> values;
     Shape shape;
     collect(values, shape, 0);
     return shape;
 }
 
 std::vector<float> TensorData::values() const {
-    std::vector<float> values;
+    std::vector<double> values;
     Shape shape;
     collect(values, shape, 0);
-    return values;
+    return {values.begin(), values.end()};
 }
 
 Tensor tensor(const TensorData& data, TensorOptions options) {
-    std::vector<float> values;
+    std::vector<double> values;
     Shape shape;
     data.collect(values, shape, 0);
-    return from_vector(values, shape, options);
+    if (options.dtype() == Dtype::Int64) {
+        for (double v : values) {
+            STEPGRAD_CHECK(v == std::floor(v), "tensor: " << v << " is not a whole number, so it cannot be Int64");
+        }
+        return from_vector(std::vector<std::int64_t>(values.begin(), values.end()), shape, options);
+    }
+    return from_vector(std::vector<float>(values.begin(), values.end()), shape, options);
 }
 
-Tensor from_vector(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
+namespace {
+template <class T>
+Tensor tensor_from_values(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
     STEPGRAD_CHECK(static_cast<std::int64_t>(values.size()) == numel_of(shape),
                    "from_vector: " << values.size() << " values for shape " << shape_to_string(shape) << " ("
                                    << numel_of(shape) << " elements)");
-    Tensor t = Tensor::empty(shape, options.device());
-    get_backend(options.device()).copy_from_host(values.data(), t.data_ptr(), values.size());
-    return finish(t, options);
+    Tensor t = Tensor::empty(shape, options.device(), dtype_of<T>());
+    get_backend(options.device()).copy_from_host(values.data(), t.data_ptr(), values.size() * sizeof(T));
+    return finish(t.to(options.dtype()), options);
+}
+}  // namespace
+
+Tensor from_vector(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
+    return tensor_from_values(values, shape, options);
+}
+
+Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape, TensorOptions options) {
+    return tensor_from_values(values, shape, options);
 }
 
 Tensor full(const Shape& shape, double value, TensorOptions options) {
-    Tensor t = Tensor::empty(shape, options.device());
-    get_backend(options.device()).fill(t.data_ptr(), static_cast<std::size_t>(t.numel()), static_cast<float>(value));
+    Tensor t = Tensor::empty(shape, options.device(), options.dtype());
+    get_backend(options.device()).fill(options.dtype(), t.data_ptr(), static_cast<std::size_t>(t.numel()), value);
     return finish(t, options);
 }
 
@@ -82,17 +114,33 @@ Tensor arange(double end, TensorOptions options) { return arange(0.0, end, 1.0, 
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
     STEPGRAD_CHECK(step != 0.0, "arange: step must not be 0");
-    const double count = std::ceil((end - start) / step);
-    std::vector<float> values;
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(std::max(count, 0.0)); ++i) {
-        values.push_back(static_cast<float>(start + static_cast<double>(i) * step));
+    const auto count = static_cast<std::int64_t>(std::max(std::ceil((end - start) / step), 0.0));
+    if (options.dtype() == Dtype::Int64) {
+        std::vector<std::int64_t> values(static_cast<std::size_t>(count));
+        for (std::int64_t i = 0; i < count; ++i) {
+            values[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(start + static_cast<double>(i) * step);
+        }
+        return from_vector(values, {count}, options);
     }
-    return from_vector(values, {static_cast<std::int64_t>(values.size())}, options);
+    std::vector<float> values(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) {
+        values[static_cast<std::size_t>(i)] = static_cast<float>(start + static_cast<double>(i) * step);
+    }
+    return from_vector(values, {count}, options);
 }
 
+Tensor randperm(std::int64_t n, Generator& generator, TensorOptions options) {
+    STEPGRAD_CHECK(n >= 0, "randperm: n must be non-negative, got " << n);
+    Tensor t = Tensor::empty({n}, options.device(), Dtype::Int64);
+    get_backend(options.device()).randperm(t.data_ptr<std::int64_t>(), n, generator);
+    return options.dtype() == Dtype::Int64 ? t : t.to(options.dtype());
+}
+
+Tensor randperm(std::int64_t n, TensorOptions options) { return randperm(n, default_generator(), options); }
+
 Tensor uniform(const Shape& shape, double low, double high, Generator& generator, TensorOptions options) {
-    Tensor t = Tensor::empty(shape, options.device());
-    get_backend(options.device()).random_uniform(t.data_ptr(), static_cast<std::size_t>(t.numel()),
+    Tensor t = empty_float(shape, options, "uniform");
+    get_backend(options.device()).random_uniform(t.data_ptr<float>(), static_cast<std::size_t>(t.numel()),
                                                  static_cast<float>(low), static_cast<float>(high), generator);
     return finish(t, options);
 }
@@ -103,16 +151,17 @@ Tensor rand(const Shape& shape, Generator& generator, TensorOptions options) {
 Tensor rand(const Shape& shape, TensorOptions options) { return rand(shape, default_generator(), options); }
 
 Tensor randn(const Shape& shape, Generator& generator, TensorOptions options) {
-    Tensor t = Tensor::empty(shape, options.device());
-    get_backend(options.device()).random_normal(t.data_ptr(), static_cast<std::size_t>(t.numel()), 0.0f, 1.0f, generator);
+    Tensor t = empty_float(shape, options, "randn");
+    get_backend(options.device()).random_normal(t.data_ptr<float>(), static_cast<std::size_t>(t.numel()), 0.0f, 1.0f,
+                                                generator);
     return finish(t, options);
 }
 Tensor randn(const Shape& shape, TensorOptions options) { return randn(shape, default_generator(), options); }
 
-Tensor zeros_like(const Tensor& like) { return zeros(like.shape(), TensorOptions().device(like.device())); }
-Tensor ones_like(const Tensor& like) { return ones(like.shape(), TensorOptions().device(like.device())); }
+Tensor zeros_like(const Tensor& like) { return full_like(like, 0.0); }
+Tensor ones_like(const Tensor& like) { return full_like(like, 1.0); }
 Tensor full_like(const Tensor& like, double value) {
-    return full(like.shape(), value, TensorOptions().device(like.device()));
+    return full(like.shape(), value, TensorOptions().device(like.device()).dtype(like.dtype()));
 }
 Tensor rand_like(const Tensor& like) { return rand(like.shape(), TensorOptions().device(like.device())); }
 Tensor randn_like(const Tensor& like) { return randn(like.shape(), TensorOptions().device(like.device())); }

@@ -28,7 +28,7 @@ bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn, cons
     // Private copies, so perturbing them leaves the caller's tensors alone.
     std::vector<Tensor> leaves;
     for (const Tensor& input : inputs) {
-        STEPGRAD_CHECK(input.device() == Device::CPU, "gradcheck: inputs must be CPU tensors");
+        detail::check_defined("gradcheck", input);
         Tensor copy = input.detach().clone();
         if (input.requires_grad()) copy.requires_grad_(true);
         leaves.push_back(copy);
@@ -45,17 +45,20 @@ bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn, cons
         if (!leaf.requires_grad()) continue;
         const std::vector<float> analytic =
             leaf.grad().defined() ? leaf.grad().to_vector() : std::vector<float>(static_cast<std::size_t>(leaf.numel()), 0.0f);
-        float* data = leaf.data_ptr();
+        // Elements are changed through the backend, so gradcheck works on any device.
+        Backend& backend = get_backend(leaf.device());
+        float* data = leaf.data_ptr<float>();
+        const std::vector<float> values = leaf.to_vector();
         NoGradGuard no_grad;
         for (std::size_t j = 0; j < analytic.size(); ++j) {
-            const float original = data[j];
+            const float original = values[j];
             const float up = original + static_cast<float>(options.eps);
             const float down = original - static_cast<float>(options.eps);
-            data[j] = up;
+            backend.copy_from_host(&up, data + j, sizeof(float));
             const double loss_up = weighted_sum(fn(leaves), weights);
-            data[j] = down;
+            backend.copy_from_host(&down, data + j, sizeof(float));
             const double loss_down = weighted_sum(fn(leaves), weights);
-            data[j] = original;
+            backend.copy_from_host(&original, data + j, sizeof(float));
             // Divide by the step actually taken (float rounding changes it slightly).
             const double numeric = (loss_up - loss_down) / (static_cast<double>(up) - static_cast<double>(down));
             const double error = std::fabs(numeric - analytic[j]);

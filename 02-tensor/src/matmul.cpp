@@ -32,13 +32,15 @@ std::string shapes(const Tensor& a, const Tensor& b) {
 // The product of operands with at least 2 axes, recorded with its gradient.
 Tensor matmul_batched(const Tensor& a, const Tensor& b) {
     Tensor out = detail::matmul_kernel(a, b, false, false);
-    return record("mm", out, {a, b}, [a, b]([[maybe_unused]] const Tensor& grad_output) -> Grads {
+    return record("mm", out, {a, b},
+                  [a = SavedTensor(a), b = SavedTensor(b)]([[maybe_unused]] const Tensor& grad_output) -> Grads {
         // exercise 02.2: the gradient of the matrix product C = A @ B
         // hint: dL/dA = dL/dC @ B^T and dL/dB = A^T @ dL/dC; matmul_kernel(x, y, transpose_x, transpose_y)
         // hint: transposes without copying. Batch axes that were broadcast are summed back with sum_to.
+        // hint: a and b are SavedTensors: a.unpack() is the tensor, a.requires_grad() says if it needs a gradient.
         Tensor grad_a, grad_b;
-        if (a.requires_grad()) grad_a = sum_to(detail::matmul_kernel(grad_output, b, false, true), a.shape());
-        if (b.requires_grad()) grad_b = sum_to(detail::matmul_kernel(a, grad_output, true, false), b.shape());
+        if (a.requires_grad()) grad_a = sum_to(detail::matmul_kernel(grad_output, b.unpack(), false, true), a.shape());
+        if (b.requires_grad()) grad_b = sum_to(detail::matmul_kernel(a.unpack(), grad_output, true, false), b.shape());
         return Grads{grad_a, grad_b};
         // end exercise
     });
@@ -50,6 +52,8 @@ namespace detail {
 
 Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool transpose_b) {
     check_same_device("matmul", a_in, b_in);
+    check_float("matmul", a_in);
+    check_float("matmul", b_in);
     STEPGRAD_CHECK(a_in.dim() >= 2 && b_in.dim() >= 2, "matmul: expected operands with at least 2 axes, got shapes "
                                                            << shapes(a_in, b_in));
     Tensor a = a_in, b = b_in;
@@ -66,8 +70,8 @@ Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool transpose_a, b
     out_shape.push_back(m);
     out_shape.push_back(n);
     Tensor out = Tensor::empty(out_shape, a.device());
-    get_backend(a.device()).matmul(a.data_ptr(), b.data_ptr(), out.data_ptr(), batch, m, n, k, transpose_a, transpose_b,
-                                   stride_a, stride_b);
+    get_backend(a.device()).matmul(a.data_ptr<float>(), b.data_ptr<float>(), out.data_ptr<float>(), batch, m, n, k,
+                                   transpose_a, transpose_b, stride_a, stride_b);
     return out;
 }
 
@@ -105,7 +109,7 @@ Tensor matmul_naive(const Tensor& a, const Tensor& b) {
         }
     }
     Tensor result = Tensor::empty({m, n});
-    get_backend(Device::CPU).copy_from_host(out.data(), result.data_ptr(), out.size());
+    get_backend(Device::CPU).copy_from_host(out.data(), result.data_ptr(), out.size() * sizeof(float));
     return result;
 }
 

@@ -16,13 +16,14 @@ constexpr std::int64_t kSummarizeAbove = 1000;  // PyTorch's threshold
 constexpr std::int64_t kEdgeItems = 3;
 constexpr std::size_t kLineWidth = 80;
 
-enum class Style { Integer, Fixed, Scientific };
+enum class Style { Index, Integer, Fixed, Scientific };  // Index: Int64 elements, "3" not "3."
 
-std::string format_number(float v, Style style) {
+std::string format_number(double v, Style style) {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     char buffer[64];
     switch (style) {
+        case Style::Index: std::snprintf(buffer, sizeof buffer, "%lld", static_cast<long long>(v)); break;
         case Style::Integer: std::snprintf(buffer, sizeof buffer, "%.0f.", static_cast<double>(v)); break;
         case Style::Fixed: std::snprintf(buffer, sizeof buffer, "%.4f", static_cast<double>(v)); break;
         case Style::Scientific: std::snprintf(buffer, sizeof buffer, "%.4e", static_cast<double>(v)); break;
@@ -31,10 +32,11 @@ std::string format_number(float v, Style style) {
 }
 
 // PyTorch's choice: integers print as "1.", wide ranges in scientific notation, else 4 decimals.
-Style choose_style(const std::vector<float>& values) {
+Style choose_style(const std::vector<double>& values, Dtype dtype) {
+    if (dtype == Dtype::Int64) return Style::Index;
     bool integers = true;
     double largest = 0.0, smallest = INFINITY;
-    for (float v : values) {
+    for (double v : values) {
         if (!std::isfinite(v)) continue;
         integers = integers && std::ceil(v) == v;
         const double magnitude = std::fabs(v);
@@ -48,7 +50,7 @@ Style choose_style(const std::vector<float>& values) {
 }
 
 struct Printer {
-    const std::vector<float>& values;
+    const std::vector<double>& values;
     const Shape& shape;
     std::vector<std::int64_t> strides;
     Style style;
@@ -105,18 +107,19 @@ struct Printer {
 
 std::string to_string(const Tensor& t) {
     if (!t.defined()) return "tensor(undefined)";
-    const std::vector<float> all = t.to_vector();
+    // Doubles hold both dtypes exactly (int64 up to 2^53, far past any index in memory).
+    const std::vector<double> all = t.to_vector<double>();
     const Shape& shape = t.shape();
     std::string body;
     if (shape.empty()) {
-        body = format_number(all[0], choose_style(all));
+        body = format_number(all[0], choose_style(all, t.dtype()));
     } else if (t.numel() == 0) {
         body = "[]";
     } else {
         const bool summarize = t.numel() > kSummarizeAbove;
         Printer printer{all, shape, contiguous_strides(shape), Style::Fixed, 0, summarize};
         // Format and width are chosen from the elements that are shown.
-        std::vector<float> shown_values;
+        std::vector<double> shown_values;
         if (summarize) {
             std::vector<std::int64_t> offsets{0};
             for (std::size_t axis = 0; axis < shape.size(); ++axis) {
@@ -132,13 +135,15 @@ std::string to_string(const Tensor& t) {
         } else {
             shown_values = all;
         }
-        printer.style = choose_style(shown_values);
-        for (float v : shown_values) printer.width = std::max(printer.width, format_number(v, printer.style).size());
+        printer.style = choose_style(shown_values, t.dtype());
+        for (double v : shown_values) printer.width = std::max(printer.width, format_number(v, printer.style).size());
         body = printer.format(0, 0, 7);  // 7 = the length of "tensor("
     }
     std::string text = "tensor(" + body;
     if (t.numel() == 0 && shape.size() != 1) text += ", size=(" + shape_to_string(shape).substr(1, shape_to_string(shape).size() - 2) + ")";
     if (t.device() != Device::CPU) text += ", device='" + to_string(t.device()) + ":0'";
+    // PyTorch names the dtype when the elements alone do not show it: an empty Int64 tensor.
+    if (t.dtype() == Dtype::Int64 && t.numel() == 0) text += ", dtype=" + to_string(t.dtype());
     if (t.grad_fn()) {
         text += ", grad_fn=<" + t.grad_fn()->name() + ">";
     } else if (t.requires_grad()) {

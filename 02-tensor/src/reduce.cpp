@@ -48,8 +48,8 @@ std::vector<std::int64_t> axes_of(const std::vector<bool>& reduced) {
 
 Tensor reduce_kernel(ReduceOp op, const Tensor& x, const std::vector<bool>& reduced, bool keepdim) {
     // The kernel writes the keepdim layout, which is the same memory as the squeezed one.
-    Tensor out = Tensor::empty(reduced_shape(x.shape(), reduced, keepdim), x.device());
-    get_backend(x.device()).reduce(op, x.data_ptr(), x.shape(), reduced, out.data_ptr());
+    Tensor out = Tensor::empty(reduced_shape(x.shape(), reduced, keepdim), x.device(), x.dtype());
+    get_backend(x.device()).reduce(op, x.dtype(), x.data_ptr(), x.shape(), reduced, out.data_ptr());
     return out;
 }
 
@@ -65,9 +65,9 @@ Tensor extreme(const char* op, ReduceOp kind, const Tensor& x, const std::vector
     }
     Tensor out = reduce_kernel(kind, x, reduced, keepdim);
     const Shape kept = reduced_shape(x.shape(), reduced, true);
-    return record(op, out, {x}, [x, kept, reduced, out = out.detach()](const Tensor& grad_output) {
+    return record(op, out, {x}, [x = SavedTensor(x), kept, reduced, out = SavedTensor(out)](const Tensor& grad_output) {
         const std::vector<std::int64_t> reduced_list = axes_of(reduced);
-        Tensor is_extreme = eq(x, out.reshape(kept));
+        Tensor is_extreme = eq(x.unpack(), out.unpack().reshape(kept));
         Tensor ties = is_extreme.sum(reduced_list, /*keepdim=*/true);
         return Grads{is_extreme * (grad_output.reshape(kept) / ties)};
     });
@@ -91,8 +91,9 @@ Tensor arg_extreme(const char* op, bool largest, const Tensor& x, std::optional<
             else if (keepdim) out_shape.push_back(1);
         }
     }
-    Tensor out = Tensor::empty(out_shape, x.device());
-    get_backend(x.device()).arg_reduce(x.data_ptr(), outer, size, inner, largest, out.data_ptr());
+    Tensor out = Tensor::empty(out_shape, x.device(), Dtype::Int64);
+    get_backend(x.device()).arg_reduce(x.dtype(), x.data_ptr(), outer, size, inner, largest,
+                                       out.data_ptr<std::int64_t>());
     return out;
 }
 
@@ -120,7 +121,7 @@ Tensor sum(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdim)
 
 // The mean is the sum times 1/n, so its gradient is the sum's, scaled by 1/n.
 Tensor mean(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdim) {
-    detail::check_defined("mean", x);
+    detail::check_float("mean", x);
     const std::int64_t count = reduced_count(x.shape(), reduced_axes("mean", x, axes));
     return sum(x, axes, keepdim) * (1.0 / static_cast<double>(count));
 }
@@ -136,7 +137,7 @@ Tensor amin(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdim
 
 // Composite: the mean of squared deviations; its gradient comes from the primitives.
 Tensor var(const Tensor& x, const std::vector<std::int64_t>& axes, bool unbiased, bool keepdim) {
-    detail::check_defined("var", x);
+    detail::check_float("var", x);
     const std::int64_t count = reduced_count(x.shape(), reduced_axes("var", x, axes));
     Tensor centered = x - mean(x, axes, /*keepdim=*/true);
     const double divisor = static_cast<double>(unbiased ? count - 1 : count);

@@ -1,5 +1,7 @@
-// Rearranging elements. Every stepgrad tensor is contiguous, so these copy (one strided-copy
-// kernel does them all); each gradient puts the elements back where they came from.
+// Rearranging elements. Every stepgrad tensor is contiguous and row-major: reshaping keeps the
+// order of the elements, so reshape, flatten, squeeze and unsqueeze are views on the same
+// storage; permute, expand, cat and pad move elements (one strided-copy kernel does them all).
+// Each gradient puts the elements back where they came from.
 #include <stepgrad/shared/error.hpp>
 #include <stepgrad/tensor/autograd.hpp>
 #include <stepgrad/tensor/elementwise.hpp>
@@ -14,14 +16,6 @@ namespace stepgrad {
 namespace {
 
 using Strides = std::vector<std::int64_t>;
-
-// A copy of `x` reinterpreted with `shape` (same number of elements).
-Tensor reshaped_copy(const Tensor& x, const Shape& shape) {
-    Tensor out = Tensor::empty(shape, x.device());
-    const Strides flat{1};
-    get_backend(x.device()).copy_strided(x.data_ptr(), flat, 0, out.data_ptr(), flat, 0, {x.numel()}, false);
-    return out;
-}
 
 Shape infer_shape(const char* op, const Tensor& x, const Shape& shape) {
     Shape out = shape;
@@ -53,6 +47,22 @@ Shape infer_shape(const char* op, const Tensor& x, const Shape& shape) {
 namespace detail {
 
 Tensor permute_kernel(const Tensor& x, const std::vector<std::int64_t>& order) {
+    const std::size_t ndim = order.size();
+    bool swaps_last_two = ndim >= 2 && order[ndim - 2] == static_cast<std::int64_t>(ndim - 1) &&
+                          order[ndim - 1] == static_cast<std::int64_t>(ndim - 2);
+    for (std::size_t i = 0; swaps_last_two && i + 2 < ndim; ++i) swaps_last_two = order[i] == static_cast<std::int64_t>(i);
+    if (swaps_last_two && x.dtype() == Dtype::Float32) {
+        // A batch of matrix transposes: the tiled kernel keeps reads and writes cache-friendly.
+        const std::int64_t rows = x.shape()[ndim - 2], cols = x.shape()[ndim - 1];
+        Shape out_shape = x.shape();
+        std::swap(out_shape[ndim - 2], out_shape[ndim - 1]);
+        Tensor out = Tensor::empty(out_shape, x.device());
+        if (x.numel() > 0) {
+            get_backend(x.device()).transpose(x.data_ptr<float>(), x.numel() / (rows * cols), rows, cols,
+                                              out.data_ptr<float>());
+        }
+        return out;
+    }
     const Strides in_strides = contiguous_strides(x.shape());
     Shape out_shape(order.size());
     Strides src_strides(order.size());
@@ -60,33 +70,28 @@ Tensor permute_kernel(const Tensor& x, const std::vector<std::int64_t>& order) {
         out_shape[i] = x.shape()[static_cast<std::size_t>(order[i])];
         src_strides[i] = in_strides[static_cast<std::size_t>(order[i])];
     }
-    Tensor out = Tensor::empty(out_shape, x.device());
-    get_backend(x.device()).copy_strided(x.data_ptr(), src_strides, 0, out.data_ptr(), contiguous_strides(out_shape), 0,
-                                         out_shape, false);
+    Tensor out = Tensor::empty(out_shape, x.device(), x.dtype());
+    get_backend(x.device()).copy_strided(x.dtype(), x.data_ptr(), src_strides, 0, out.data_ptr(),
+                                         contiguous_strides(out_shape), 0, out_shape, false);
     return out;
 }
 
 Tensor expand_kernel(const Tensor& x, const Shape& shape) {
-    const Strides in_strides = contiguous_strides(x.shape());
-    Strides src_strides(shape.size(), 0);
-    const std::size_t lead = shape.size() - x.shape().size();
-    for (std::size_t i = 0; i < x.shape().size(); ++i) {
-        src_strides[lead + i] = x.shape()[i] == shape[lead + i] ? in_strides[i] : 0;
-    }
-    Tensor out = Tensor::empty(shape, x.device());
-    get_backend(x.device()).copy_strided(x.data_ptr(), src_strides, 0, out.data_ptr(), contiguous_strides(shape), 0,
-                                         shape, false);
+    Tensor out = Tensor::empty(shape, x.device(), x.dtype());
+    get_backend(x.device()).copy_strided(x.dtype(), x.data_ptr(), broadcast_strides(x.shape(), shape), 0,
+                                         out.data_ptr(), contiguous_strides(shape), 0, shape, false);
     return out;
 }
 
 }  // namespace detail
 
-// The elements are the same, only the shape changes: reshape the gradient back.
+// The elements are the same, in the same order, so the result is a view on the same storage
+// (no copy); only the shape changes. The gradient is reshaped back.
 Tensor reshape(const Tensor& x, const Shape& shape) {
     detail::check_defined("reshape", x);
     const Shape out_shape = infer_shape("reshape", x, shape);
     if (out_shape == x.shape()) return x;
-    return record("reshape", reshaped_copy(x, out_shape), {x}, [in_shape = x.shape()](const Tensor& grad_output) {
+    return record("view", detail::view_of(x, out_shape), {x}, [in_shape = x.shape()](const Tensor& grad_output) {
         return Grads{reshape(grad_output, in_shape)};
     });
 }
@@ -197,13 +202,16 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t axis) {
                                              << " differ outside axis " << a);
         out_shape[static_cast<std::size_t>(a)] += t.shape()[static_cast<std::size_t>(a)];
     }
-    Tensor out = Tensor::empty(out_shape, first.device());
+    Tensor out = Tensor::empty(out_shape, first.device(), first.dtype());
     const Strides out_strides = contiguous_strides(out_shape);
     std::vector<std::int64_t> offsets;
     std::int64_t offset = 0;
     for (const Tensor& t : tensors) {
-        get_backend(t.device()).copy_strided(t.data_ptr(), contiguous_strides(t.shape()), 0, out.data_ptr(), out_strides,
-                                             offset * out_strides[static_cast<std::size_t>(a)], t.shape(), false);
+        STEPGRAD_CHECK(t.dtype() == first.dtype(), "cat: expected tensors of one dtype, got "
+                                                       << to_string(first.dtype()) << " and " << to_string(t.dtype()));
+        get_backend(t.device()).copy_strided(t.dtype(), t.data_ptr(), contiguous_strides(t.shape()), 0, out.data_ptr(),
+                                             out_strides, offset * out_strides[static_cast<std::size_t>(a)], t.shape(),
+                                             false);
         offsets.push_back(offset);
         offset += t.shape()[static_cast<std::size_t>(a)];
     }
@@ -246,15 +254,15 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
     const Strides out_strides = contiguous_strides(out_shape);
     std::int64_t offset = 0;
     for (std::size_t i = 0; i < before.size(); ++i) offset += before[i] * out_strides[i];
-    Tensor out = Tensor::empty(out_shape, x.device());
+    Tensor out = Tensor::empty(out_shape, x.device(), x.dtype());
     Backend& backend = get_backend(x.device());
-    backend.fill(out.data_ptr(), static_cast<std::size_t>(out.numel()), static_cast<float>(value));
-    backend.copy_strided(x.data_ptr(), contiguous_strides(x.shape()), 0, out.data_ptr(), out_strides, offset, x.shape(),
-                         false);
+    backend.fill(x.dtype(), out.data_ptr(), static_cast<std::size_t>(out.numel()), value);
+    backend.copy_strided(x.dtype(), x.data_ptr(), contiguous_strides(x.shape()), 0, out.data_ptr(), out_strides, offset,
+                         x.shape(), false);
     return record("pad", out, {x}, [in_shape = x.shape(), out_strides, offset](const Tensor& grad_output) {
         Tensor grad = Tensor::empty(in_shape, grad_output.device());
-        get_backend(grad_output.device()).copy_strided(grad_output.data_ptr(), out_strides, offset, grad.data_ptr(),
-                                                       contiguous_strides(in_shape), 0, in_shape, false);
+        get_backend(grad_output.device()).copy_strided(Dtype::Float32, grad_output.data_ptr(), out_strides, offset,
+                                                       grad.data_ptr(), contiguous_strides(in_shape), 0, in_shape, false);
         return Grads{grad};
     });
 }

@@ -1,11 +1,10 @@
-// Tensor: the handle, its data, devices, and in-place updates.
-#include "cpu_storage.hpp"
-
+// Tensor: the handle, its storage and views, dtypes, devices, and in-place updates.
 #include <stepgrad/shared/error.hpp>
 #include <stepgrad/tensor/autograd.hpp>
 #include <stepgrad/tensor/elementwise.hpp>
 #include <stepgrad/tensor/tensor.hpp>
 
+#include <limits>
 #include <stdexcept>
 
 namespace stepgrad {
@@ -24,30 +23,60 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
                       << " and " << to_string(b.device()) << "; move one with .to(...)");
 }
 
+void check_float(const char* op, const Tensor& t) {
+    check_defined(op, t);
+    STEPGRAD_CHECK(t.dtype() == Dtype::Float32, op << ": expected a Float32 tensor, got " << to_string(t.dtype())
+                                                   << " (shape " << shape_to_string(t.shape())
+                                                   << "); convert it with .to(Dtype::Float32)");
+}
+
+void check_index_dtype(const char* op, const Tensor& index) {
+    check_defined(op, index);
+    STEPGRAD_CHECK(index.dtype() == Dtype::Int64,
+                   op << ": expected an Int64 index tensor, got " << to_string(index.dtype())
+                      << "; make indices with arange, randperm or argmax, or convert with .to(Dtype::Int64)");
+}
+
+void mark_modified(const Tensor& t) { t.impl()->storage->bump_version(); }
+
 }  // namespace detail
 
 namespace {
 
-std::shared_ptr<TensorImpl> make_impl(Shape shape, std::shared_ptr<Storage> storage) {
+std::shared_ptr<TensorImpl> make_impl(std::shared_ptr<Storage> storage, std::int64_t offset, Shape shape,
+                                      Dtype dtype) {
     auto impl = std::make_shared<TensorImpl>();
-    impl->shape = std::move(shape);
     impl->storage = std::move(storage);
+    impl->offset = offset;
+    impl->shape = std::move(shape);
+    impl->dtype = dtype;
     return impl;
+}
+
+template <class T>
+Tensor from_host_array(const xt::xarray<T>& array) {
+    const Shape shape(array.shape().begin(), array.shape().end());
+    Tensor t = Tensor::empty(shape, Device::CPU, dtype_of<T>());
+    // xarray is row-major by default; copy element by element in that order either way.
+    std::copy(array.begin(), array.end(), t.data_ptr<T>());
+    return t;
 }
 
 }  // namespace
 
-Tensor::Tensor(xt::xarray<float> array, bool requires_grad) {
-    Shape shape(array.shape().begin(), array.shape().end());
-    impl_ = make_impl(std::move(shape), std::make_shared<CpuStorage>(std::move(array)));
+Tensor::Tensor(const xt::xarray<float>& array, bool requires_grad) : impl_(from_host_array(array).impl()) {
     if (requires_grad) requires_grad_(true);
 }
 
-Tensor Tensor::empty(const Shape& shape, Device device) {
-    for (std::int64_t size : shape) {
-        STEPGRAD_CHECK(size >= 0, "empty: negative size in shape " << shape_to_string(shape));
-    }
-    return Tensor(make_impl(shape, get_backend(device).allocate(shape)));
+Tensor::Tensor(const xt::xarray<std::int64_t>& array) : impl_(from_host_array(array).impl()) {}
+
+Tensor Tensor::empty(const Shape& shape, Device device, Dtype dtype) {
+    const std::int64_t count = numel_of(shape);  // throws for negative sizes and overflow
+    const std::size_t size = element_size(dtype);
+    STEPGRAD_CHECK(static_cast<std::uint64_t>(count) <= std::numeric_limits<std::int64_t>::max() / size,
+                   "empty: shape " << shape_to_string(shape) << " needs more bytes than memory can address");
+    auto storage = get_backend(device).allocate(static_cast<std::size_t>(count) * size);
+    return Tensor(make_impl(std::move(storage), 0, shape, dtype));
 }
 
 const Shape& Tensor::shape() const {
@@ -64,6 +93,16 @@ Device Tensor::device() const {
     return impl_->storage->device();
 }
 
+Dtype Tensor::dtype() const {
+    detail::check_defined("dtype", *this);
+    return impl_->dtype;
+}
+
+std::uint64_t Tensor::version() const {
+    detail::check_defined("version", *this);
+    return impl_->storage->version();
+}
+
 bool Tensor::requires_grad() const { return impl_ != nullptr && impl_->requires_grad; }
 
 bool Tensor::is_leaf() const { return impl_ == nullptr || impl_->node == nullptr || !impl_->node->backward; }
@@ -78,45 +117,75 @@ void Tensor::set_grad(const Tensor& grad) {
     if (grad.defined()) {
         STEPGRAD_CHECK(grad.shape() == shape(), "set_grad: gradient of shape " << shape_to_string(grad.shape())
                                                     << " for a tensor of shape " << shape_to_string(shape()));
+        detail::check_same_device("set_grad", *this, grad);
+        detail::check_float("set_grad", grad);
     }
     impl_->grad = grad.impl();
 }
 
-std::shared_ptr<Node> Tensor::grad_fn() const {
-    return is_leaf() ? nullptr : impl_->node;
+std::shared_ptr<Node> Tensor::grad_fn() const { return is_leaf() ? nullptr : impl_->node; }
+
+void Tensor::check_dtype(const char* op, Dtype expected) const {
+    detail::check_defined(op, *this);
+    STEPGRAD_CHECK(dtype() == expected, op << ": the tensor is " << stepgrad::to_string(dtype()) << ", not "
+                                           << stepgrad::to_string(expected));
 }
 
-const xt::xarray<float>& Tensor::data() const {
-    detail::check_defined("data", *this);
-    auto* storage = dynamic_cast<CpuStorage*>(impl_->storage.get());
-    STEPGRAD_CHECK(storage != nullptr, "data: the tensor is on " << stepgrad::to_string(device())
-                                           << "; call .cpu() first to get an xtensor array");
-    return storage->array;
+void Tensor::check_host_view(Dtype expected) const {
+    check_dtype("data", expected);
+    STEPGRAD_CHECK(device() == Device::CPU, "data: the tensor is on " << stepgrad::to_string(device())
+                                                << "; call .cpu() first to get an xtensor array");
 }
 
-float* Tensor::data_ptr() const {
+void* Tensor::data_ptr() const {
     detail::check_defined("data_ptr", *this);
-    return impl_->storage->data();
+    auto* base = static_cast<char*>(impl_->storage->data());
+    if (base == nullptr) return nullptr;  // an empty tensor
+    return base + impl_->offset * static_cast<std::int64_t>(element_size(impl_->dtype));
 }
 
-float Tensor::item() const {
-    STEPGRAD_CHECK(numel() == 1, "item: expected a tensor with one element, got shape " << shape_to_string(shape()));
-    float value = 0.0f;
-    get_backend(device()).copy_to_host(data_ptr(), &value, 1);
-    return value;
+std::vector<double> Tensor::host_values(const char* op, std::int64_t limit) const {
+    detail::check_defined(op, *this);
+    if (limit >= 0) {
+        STEPGRAD_CHECK(numel() == limit, op << ": expected a tensor with " << limit << " element(s), got shape "
+                                            << shape_to_string(shape()));
+    }
+    if (dtype() == Dtype::Int64) {
+        const std::vector<std::int64_t> values = to_vector<std::int64_t>();
+        return {values.begin(), values.end()};
+    }
+    const std::vector<float> values = to_vector<float>();
+    return {values.begin(), values.end()};
 }
 
-std::vector<float> Tensor::to_vector() const {
+template <>
+std::vector<float> Tensor::to_vector<float>() const {
+    if (dtype() != Dtype::Float32) {
+        const std::vector<double> values = host_values("to_vector");
+        return {values.begin(), values.end()};
+    }
     std::vector<float> values(static_cast<std::size_t>(numel()));
-    get_backend(device()).copy_to_host(data_ptr(), values.data(), values.size());
+    get_backend(device()).copy_to_host(data_ptr(), values.data(), values.size() * sizeof(float));
     return values;
 }
 
+template <>
+std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const {
+    if (dtype() != Dtype::Int64) {
+        const std::vector<float> values = to_vector<float>();
+        return {values.begin(), values.end()};
+    }
+    std::vector<std::int64_t> values(static_cast<std::size_t>(numel()));
+    get_backend(device()).copy_to_host(data_ptr(), values.data(), values.size() * sizeof(std::int64_t));
+    return values;
+}
+
+std::vector<float> Tensor::to_vector() const { return to_vector<float>(); }
+
 Tensor Tensor::clone() const {
-    Tensor copy = Tensor::empty(shape(), device());
-    Backend& backend = get_backend(device());
-    const std::vector<std::int64_t> strides = contiguous_strides(shape());
-    backend.copy_strided(data_ptr(), strides, 0, copy.data_ptr(), strides, 0, shape(), false);
+    Tensor copy = Tensor::empty(shape(), device(), dtype());
+    const std::vector<std::int64_t> flat{1};
+    get_backend(device()).copy_strided(dtype(), data_ptr(), flat, 0, copy.data_ptr(), flat, 0, {numel()}, false);
     return copy;
 }
 
@@ -124,11 +193,24 @@ Tensor Tensor::to(Device target) const {
     detail::check_defined("to", *this);
     const Device source = device();
     if (source == target) return *this;
-    Backend& to_backend = get_backend(target);
-    Tensor out = Tensor::empty(shape(), target);
-    const std::vector<float> host = to_vector();
-    to_backend.copy_from_host(host.data(), out.data_ptr(), host.size());
+    Tensor out = Tensor::empty(shape(), target, dtype());
+    const std::size_t bytes = static_cast<std::size_t>(numel()) * element_size(dtype());
+    // One of the two sides is the host: the other device's backend does the transfer directly.
+    if (source == Device::CPU) {
+        get_backend(target).copy_from_host(data_ptr(), out.data_ptr(), bytes);
+    } else {
+        STEPGRAD_CHECK(target == Device::CPU, "to: copies between two non-CPU devices are not supported");
+        get_backend(source).copy_to_host(data_ptr(), out.data_ptr(), bytes);
+    }
     return record("to", out, {*this}, [source](const Tensor& grad_output) { return Grads{grad_output.to(source)}; });
+}
+
+Tensor Tensor::to(Dtype target) const {
+    detail::check_defined("to", *this);
+    if (dtype() == target) return *this;
+    Tensor out = Tensor::empty(shape(), device(), target);
+    get_backend(device()).cast(dtype(), data_ptr(), target, out.data_ptr(), static_cast<std::size_t>(numel()));
+    return out;
 }
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
@@ -138,6 +220,9 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
                                       "use detach() instead");
         return *this;
     }
+    STEPGRAD_CHECK(!requires_grad || dtype() == Dtype::Float32,
+                   "requires_grad_: only Float32 tensors can require gradients, this one is "
+                       << stepgrad::to_string(dtype()));
     impl_->requires_grad = requires_grad;
     if (requires_grad && impl_->node == nullptr) {
         // A leaf's node only accumulates the gradient into the tensor (PyTorch's AccumulateGrad).
@@ -161,37 +246,57 @@ Tensor& Tensor::retain_grad() {
 
 Tensor Tensor::detach() const {
     detail::check_defined("detach", *this);
-    return Tensor(make_impl(impl_->shape, impl_->storage));
+    return Tensor(make_impl(impl_->storage, impl_->offset, impl_->shape, impl_->dtype));
 }
+
+namespace detail {
+
+Tensor view_of(const Tensor& x, const Shape& shape, std::int64_t extra_offset) {
+    const auto& impl = x.impl();
+    return Tensor(make_impl(impl->storage, impl->offset + extra_offset, shape, impl->dtype));
+}
+
+}  // namespace detail
 
 namespace {
 
 void check_in_place(const char* op, const Tensor& t) {
     detail::check_defined(op, t);
-    STEPGRAD_CHECK(!(GradMode::is_enabled() && t.requires_grad()),
-                   op << ": in-place update of a tensor that requires grad; wrap it in a NoGradGuard "
-                         "(as an optimizer step does) or update a detach()ed tensor");
+    if (!GradMode::is_enabled() || !t.requires_grad()) return;
+    STEPGRAD_CHECK(!t.is_leaf(), op << ": a leaf tensor that requires grad is being used in an in-place operation; "
+                                       "wrap the update in a NoGradGuard (as an optimizer step does), or update "
+                                       "t.detach() if autograd should not see it");
+    STEPGRAD_CHECK(false, op << ": in-place operations on a tensor that is part of a recorded graph are not "
+                                "supported; write the out-of-place form (y = y + x)");
 }
 
 // Writes op(self, other) into self's storage, other broadcast to self's shape.
 void binary_in_place(const char* op, BinaryOp kind, Tensor& self, const Tensor& other) {
     detail::check_same_device(op, self, other);
+    STEPGRAD_CHECK(self.dtype() == other.dtype(), op << ": cannot update a " << to_string(self.dtype())
+                                                     << " tensor with a " << to_string(other.dtype()) << " one");
     STEPGRAD_CHECK(broadcast_shapes(op, self.shape(), other.shape()) == self.shape(),
                    op << ": cannot broadcast shape " << shape_to_string(other.shape()) << " to "
                       << shape_to_string(self.shape()) << " in place");
-    get_backend(self.device()).binary(kind, self.data_ptr(), self.shape(), other.data_ptr(), other.shape(),
-                                      self.data_ptr(), self.shape());
+    get_backend(self.device()).binary(kind, self.dtype(), self.data_ptr(), self.shape(), other.data_ptr(),
+                                      other.shape(), self.data_ptr(), self.shape());
+    detail::mark_modified(self);
 }
 
 }  // namespace
 
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
     check_in_place("add_", *this);
-    if (alpha == 1.0) {
-        binary_in_place("add_", BinaryOp::Add, *this, other);
-    } else {
+    detail::check_same_device("add_", *this, other);
+    if (alpha != 1.0 && other.shape() == shape() && dtype() == Dtype::Float32 && other.dtype() == Dtype::Float32) {
+        // this += alpha * other without a temporary (the optimizer's hot path)
+        get_backend(device()).axpy(numel(), static_cast<float>(alpha), other.data_ptr<float>(), data_ptr<float>());
+        detail::mark_modified(*this);
+    } else if (alpha != 1.0) {
         NoGradGuard no_grad;
         binary_in_place("add_", BinaryOp::Add, *this, other * alpha);
+    } else {
+        binary_in_place("add_", BinaryOp::Add, *this, other);
     }
     return *this;
 }
@@ -204,33 +309,29 @@ Tensor& Tensor::mul_(const Tensor& other) {
 
 Tensor& Tensor::mul_(double value) {
     check_in_place("mul_", *this);
-    get_backend(device()).unary(UnaryOp::MulScalar, data_ptr(), data_ptr(), static_cast<std::size_t>(numel()),
-                                static_cast<float>(value));
+    get_backend(device()).unary(UnaryOp::MulScalar, dtype(), data_ptr(), data_ptr(), static_cast<std::size_t>(numel()),
+                                value);
+    detail::mark_modified(*this);
     return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
     check_in_place("fill_", *this);
-    get_backend(device()).fill(data_ptr(), static_cast<std::size_t>(numel()), static_cast<float>(value));
+    get_backend(device()).fill(dtype(), data_ptr(), static_cast<std::size_t>(numel()), value);
+    detail::mark_modified(*this);
     return *this;
 }
 
 Tensor& Tensor::copy_(const Tensor& source) {
     check_in_place("copy_", *this);
     detail::check_defined("copy_", source);
-    Tensor moved = source.device() == device() ? source : source.detach().to(device());
+    Tensor moved = source.detach().to(device()).to(dtype());
     STEPGRAD_CHECK(broadcast_shapes("copy_", shape(), moved.shape()) == shape(),
                    "copy_: cannot broadcast shape " << shape_to_string(source.shape()) << " to "
                                                     << shape_to_string(shape()));
-    const Shape& target = shape();
-    std::vector<std::int64_t> src_strides(target.size(), 0);
-    const std::vector<std::int64_t> moved_strides = contiguous_strides(moved.shape());
-    const std::size_t lead = target.size() - moved.shape().size();
-    for (std::size_t i = 0; i < moved.shape().size(); ++i) {
-        src_strides[lead + i] = moved.shape()[i] == 1 ? 0 : moved_strides[i];
-    }
-    get_backend(device()).copy_strided(moved.data_ptr(), src_strides, 0, data_ptr(), contiguous_strides(target), 0,
-                                       target, false);
+    get_backend(device()).copy_strided(dtype(), moved.data_ptr(), broadcast_strides(moved.shape(), shape()), 0,
+                                       data_ptr(), contiguous_strides(shape()), 0, shape(), false);
+    detail::mark_modified(*this);
     return *this;
 }
 

@@ -1,41 +1,13 @@
 // Devices: the backend registry, mixed-device errors, and autograd running unchanged on a
-// stand-in device whose storage is not an xtensor array (as chapter 4's CUDA will be).
+// strict stand-in device whose memory the host cannot read (as chapter 4's CUDA will be).
 #include "test_helpers.hpp"
 
-#include <stepgrad/tensor/cpu_backend.hpp>
+#include "stand_in_device.hpp"
 
 using namespace stepgrad;
 using namespace stepgrad::testing;
 
-namespace {
-
-// Storage that is a plain vector, reported as living on the CUDA device.
-class StandInStorage final : public Storage {
-public:
-    explicit StandInStorage(std::size_t size) : values_(size) {}
-    [[nodiscard]] Device device() const override { return Device::CUDA; }
-    [[nodiscard]] float* data() override { return values_.data(); }
-    [[nodiscard]] std::size_t size() const override { return values_.size(); }
-
-private:
-    std::vector<float> values_;
-};
-
-// The CPU kernels (they only see raw pointers) registered as the "CUDA" backend.
-class StandInBackend final : public CpuBackend {
-public:
-    [[nodiscard]] Device device() const override { return Device::CUDA; }
-    std::shared_ptr<Storage> allocate(const Shape& shape) override {
-        return std::make_shared<StandInStorage>(static_cast<std::size_t>(numel_of(shape)));
-    }
-};
-
-struct StandInCuda {
-    StandInCuda() { set_backend(Device::CUDA, std::make_unique<StandInBackend>()); }
-    ~StandInCuda() { set_backend(Device::CUDA, nullptr); }
-};
-
-}  // namespace
+using StandInCuda = StandInDevice;
 
 TEST_CASE("asking for CUDA without a backend is a clear error", "[chapter02][device]") {
     REQUIRE_FALSE(has_backend(Device::CUDA));
@@ -73,7 +45,7 @@ TEST_CASE("autograd runs unchanged on another device", "[chapter02][device]") {
     const Tensor x = randn({8, 5}, generator);
     const Tensor w = randn({5, 4}, generator);
     const Tensor b = randn({4}, generator);
-    const Tensor target = index_select(eye(4), 0, tensor({0, 1, 2, 3, 3, 2, 1, 0}));
+    const Tensor target = index_select(eye(4), 0, indices({0, 1, 2, 3, 3, 2, 1, 0}));
 
     auto run = [&](Device device) {
         Tensor wd = w.clone().to(device).requires_grad_();  // clone: to(CPU) of a CPU tensor is itself
@@ -82,7 +54,7 @@ TEST_CASE("autograd runs unchanged on another device", "[chapter02][device]") {
         Tensor logp = log_softmax(hidden, 1);
         Tensor loss = -(logp * target.to(device)).sum() / 8.0 + pad(sigmoid(bd), {1, 1}).mean() +
                       cat({tanh(wd), gelu(wd)}, 0).var() + slice(wd, 0, 1, 3).abs().sum() +
-                      gather(hidden, 1, tensor({{0}, {1}, {2}, {3}, {0}, {1}, {2}, {3}}).to(device)).max();
+                      gather(hidden, 1, indices({{0}, {1}, {2}, {3}, {0}, {1}, {2}, {3}}).to(device)).max();
         loss.backward();
         return std::vector<Tensor>{loss.cpu(), wd.grad().cpu(), bd.grad().cpu(), softmax(hidden, 0).cpu()};
     };

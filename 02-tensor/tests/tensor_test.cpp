@@ -16,7 +16,8 @@ TEST_CASE("tensors come from nested lists and give back xtensor arrays", "[chapt
     CHECK(t.size(-1) == 2);
     CHECK(t.device() == Device::CPU);
     const xt::xarray<float> expected = {{1.0f, 2.0f}, {3.0f, 4.0f}};
-    CHECK(t.data() == expected);
+    const bool same = t.data() == expected;
+    CHECK(same);
     check_tensor(tensor({{{1, 2}}, {{3, 4}}}), {2, 1, 2}, {1, 2, 3, 4});
     CHECK_THROWS_AS(tensor({{1, 2}, {3}}), std::invalid_argument);
 }

@@ -34,6 +34,9 @@ inline void check_same(const Tensor& actual, const Tensor& expected, double tole
     check_tensor(actual, expected.shape(), expected.to_vector(), tolerance);
 }
 
+/// An Int64 index tensor from braces, e.g. `indices({2, 0, 1})`.
+inline Tensor indices(const TensorData& data) { return tensor(data, TensorOptions().dtype(Dtype::Int64)); }
+
 /// A random normal tensor that requires grad (seeded, so every run is the same).
 inline Tensor random_input(const Shape& shape, std::uint64_t seed = 1) {
     Generator generator(seed);

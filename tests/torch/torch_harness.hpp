@@ -45,6 +45,11 @@ struct Op {
     std::function<torch::Tensor(ThIn)> torch;
 };
 
+/// An Int64 index tensor for stepgrad from braces.
+inline sg::Tensor sg_indices(const sg::TensorData& data) {
+    return sg::tensor(data, sg::TensorOptions().dtype(sg::Dtype::Int64));
+}
+
 /// An index tensor for LibTorch (int64) from a list.
 inline torch::Tensor long_tensor(std::vector<std::int64_t> values, std::vector<std::int64_t> shape) {
     return torch::tensor(values, torch::kLong).reshape(shape);

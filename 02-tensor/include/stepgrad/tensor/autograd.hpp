@@ -7,6 +7,10 @@
 /// returns the gradients with respect to each input (the chain rule, one op at a time).
 /// `Tensor::backward()` orders the nodes topologically (iteratively, so deep graphs are fine)
 /// and runs each backward function once, adding up the gradients that reach each node.
+///
+/// Backward functions keep what they need as SavedTensor: a detached tensor plus the version
+/// of its storage when it was saved. A saved tensor never keeps a graph alive, and an in-place
+/// update of it before backward is caught instead of giving a wrong gradient.
 
 #include <stepgrad/tensor/tensor.hpp>
 
@@ -14,6 +18,8 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -29,7 +35,8 @@ using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
 /// @brief One node of the graph: an operation's backward rule, or a leaf's gradient slot.
 ///
 /// Outputs own their node (`TensorImpl::node`), nodes own their inputs' nodes, so a graph lives
-/// as long as some tensor of it does. Dropping a long chain frees it iteratively.
+/// as long as some tensor of it does. Dropping a long chain frees it iteratively. A node keeps
+/// no state of a backward pass, so several threads may run backward through shared nodes.
 struct Node {
     const char* op = "leaf";                   ///< operation name, e.g. "mul"
     std::vector<std::shared_ptr<Node>> inputs;  ///< inputs' nodes (null: no gradient needed)
@@ -37,8 +44,7 @@ struct Node {
     std::weak_ptr<TensorImpl> grad_holder;      ///< where grad() accumulates (leaf or retain_grad)
     Shape shape;                                ///< the output's shape (gradients must match)
     Device device = Device::CPU;                ///< the output's device
-    Tensor pending_grad;                        ///< used by backward() only
-    std::uint64_t visit_mark = 0;               ///< used by backward() only
+    std::mutex grad_mutex;                      ///< held while a gradient is added into grad_holder
 
     /// @brief PyTorch's name of this node, e.g. "MulBackward0" (or "AccumulateGrad" for leaves).
     [[nodiscard]] std::string name() const;
@@ -99,12 +105,71 @@ private:
     bool previous_;
 };
 
+/// @brief Thrown by SavedTensor::unpack() when the saved tensor was changed in place after it
+/// was saved; backward() rethrows it as std::runtime_error naming the operation.
+class SavedTensorModified : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// @brief A tensor a backward function needs, saved as PyTorch's SavedVariable saves it:
+/// detached (so it never keeps a graph alive) with the version its storage had when saved.
+///
+/// Capture SavedTensor, never Tensor, in a backward function: `[x = SavedTensor(x)]`.
+/// unpack() checks that no in-place operation changed the data since; otherwise the gradient
+/// would be computed from the new values and be silently wrong.
+///
+/// Example (the gradient of mul):
+/// @code
+/// record("mul", out, {a, b}, [a = SavedTensor(a), b = SavedTensor(b)](const Tensor& g) {
+///     return Grads{sum_to(g * b.unpack(), a.shape()), sum_to(g * a.unpack(), b.shape())};
+/// });
+/// @endcode
+class SavedTensor {
+public:
+    /// @brief Saves nothing (unpack() gives an undefined tensor).
+    SavedTensor() = default;
+    /// @brief Saves `tensor` detached, with its current version and whether it requires grad.
+    explicit SavedTensor(const Tensor& tensor);
+    /// @brief The saved tensor; throws SavedTensorModified if its storage changed since saved.
+    [[nodiscard]] const Tensor& unpack() const;
+    /// @brief Whether the tensor required grad when saved (so whether it needs a gradient).
+    [[nodiscard]] bool requires_grad() const { return requires_grad_; }
+    /// @brief The saved tensor's shape.
+    [[nodiscard]] const Shape& shape() const { return tensor_.shape(); }
+
+private:
+    Tensor tensor_;
+    std::uint64_t version_ = 0;
+    bool requires_grad_ = false;
+};
+
+/// @brief The inputs of a recorded operation: a braced list `{a, b}` or a vector (cat, stack).
+///
+/// A view of tensors that live at least as long as the call that takes it.
+class TensorList {
+public:
+    /// @brief A braced list, e.g. `{a, b}`.
+    TensorList(std::initializer_list<Tensor> tensors) : first_(tensors.begin()), size_(tensors.size()) {}
+    /// @brief Every tensor of `tensors`.
+    TensorList(const std::vector<Tensor>& tensors) : first_(tensors.data()), size_(tensors.size()) {}  // NOLINT
+    /// @brief The first tensor.
+    [[nodiscard]] const Tensor* begin() const { return first_; }
+    /// @brief One past the last tensor.
+    [[nodiscard]] const Tensor* end() const { return first_ + size_; }
+    /// @brief How many tensors.
+    [[nodiscard]] std::size_t size() const { return size_; }
+
+private:
+    const Tensor* first_;
+    std::size_t size_;
+};
+
 namespace detail {
-/// @brief Whether any of the inputs `[first, last)` requires grad while recording is on.
-bool any_requires_grad(const Tensor* first, const Tensor* last);
-/// @brief Attaches a new Node for `op` with inputs `[first, last)` to `result` (see record()).
-void attach_node(const char* op, Tensor& result, const Tensor* first, const Tensor* last,
-                 BackwardFn backward);
+/// @brief Whether any of `inputs` requires grad while recording is on.
+bool any_requires_grad(TensorList inputs);
+/// @brief Attaches a new Node for `op` with `inputs` to `result` (see record()).
+void attach_node(const char* op, Tensor& result, TensorList inputs, BackwardFn backward);
 /// @brief Throws std::runtime_error when anomaly mode is on and `t` holds NaN or Inf.
 void check_anomaly(const char* op, const Tensor& t, const char* phase);
 }  // namespace detail
@@ -112,32 +177,21 @@ void check_anomaly(const char* op, const Tensor& t, const char* phase);
 /// @brief Records `result = op(inputs...)` in the graph with its backward rule, and returns it.
 ///
 /// Nothing is recorded (and `backward` is never stored) when recording is off or no input
-/// requires grad. The backward function must not capture `result` itself (that would be a
-/// reference cycle): capture `result.detach()` where the rule needs the output.
+/// requires grad. The backward function captures what it needs as SavedTensor (detached,
+/// version-checked) or plain values such as shapes; never a Tensor of the graph, and never
+/// `result` itself (a reference cycle).
 ///
 /// Example (the body of `exp`):
 /// @code
 /// Tensor out = unary_kernel(UnaryOp::Exp, x);
-/// return record("exp", out, {x}, [saved = out.detach()](const Tensor& grad_output) {
-///     return Grads{grad_output * saved};
+/// return record("exp", out, {x}, [out = SavedTensor(out)](const Tensor& grad_output) {
+///     return Grads{grad_output * out.unpack()};
 /// });
 /// @endcode
 template <class F>
-Tensor record(const char* op, Tensor result, std::initializer_list<Tensor> inputs, F&& backward) {
-    if (detail::any_requires_grad(inputs.begin(), inputs.end())) {
-        detail::attach_node(op, result, inputs.begin(), inputs.end(), BackwardFn(std::forward<F>(backward)));
-    } else {
-        detail::check_anomaly(op, result, "forward");
-    }
-    return result;
-}
-
-/// @brief record() for a variable number of inputs (cat, stack).
-template <class F>
-Tensor record(const char* op, Tensor result, const std::vector<Tensor>& inputs, F&& backward) {
-    const Tensor* first = inputs.data();
-    if (detail::any_requires_grad(first, first + inputs.size())) {
-        detail::attach_node(op, result, first, first + inputs.size(), BackwardFn(std::forward<F>(backward)));
+Tensor record(const char* op, Tensor result, TensorList inputs, F&& backward) {
+    if (detail::any_requires_grad(inputs)) {
+        detail::attach_node(op, result, inputs, BackwardFn(std::forward<F>(backward)));
     } else {
         detail::check_anomaly(op, result, "forward");
     }

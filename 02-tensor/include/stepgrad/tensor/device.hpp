@@ -34,12 +34,22 @@ std::ostream& operator<<(std::ostream& out, Device device);
 std::string shape_to_string(const Shape& shape);
 
 /// @brief The number of elements of a tensor of this shape (1 for the empty shape `{}`).
+///
+/// Throws std::invalid_argument for a negative size, or when the count overflows 64 bits
+/// (`{1LL << 62, 4}`), so no tensor is ever made with a wrapped-around size.
 std::int64_t numel_of(const Shape& shape);
 
 /// @brief Row-major (C order) strides of a contiguous tensor of this shape, in elements.
 ///
 /// Example: `contiguous_strides({2, 3, 4}) == {12, 4, 1}`.
 std::vector<std::int64_t> contiguous_strides(const Shape& shape);
+
+/// @brief Strides for reading a contiguous tensor of `in_shape` as if broadcast to `out_shape`.
+///
+/// Axes that broadcasting adds or stretches (size 1 in `in_shape`) get stride 0, so the same
+/// element is read again. The one helper every broadcasting kernel and copy uses.
+/// Example: `broadcast_strides({3}, {2, 3}) == {0, 1}`; `broadcast_strides({2, 1}, {2, 3}) == {1, 0}`.
+std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape);
 
 /// @brief The shape two shapes broadcast to, following NumPy/PyTorch rules.
 ///

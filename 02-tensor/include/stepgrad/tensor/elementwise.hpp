@@ -122,9 +122,11 @@ Tensor operator<(const Tensor& x, double value);
 Tensor operator<=(const Tensor& x, double value);
 
 namespace detail {
-/// @brief Runs a unary kernel into a new tensor (no recording).
-Tensor unary_kernel(UnaryOp op, const Tensor& x, float alpha = 0.0f, float beta = 0.0f);
+/// @brief Runs a unary kernel into a new tensor (no recording). Comparisons give a Float32
+/// mask; an op that Int64 does not support runs on the input converted to Float32.
+Tensor unary_kernel(UnaryOp op, const Tensor& x, double alpha = 0.0, double beta = 0.0);
 /// @brief Runs a broadcasting binary kernel into a new tensor (no recording); `name` is for errors.
+/// Mixed dtypes, and Int64 inputs of an op that needs real numbers, are promoted to Float32.
 Tensor binary_kernel(const char* name, BinaryOp op, const Tensor& a, const Tensor& b);
 /// @brief A one-element tensor holding `value` on `device`, shaped `{}`.
 Tensor scalar_tensor(double value, Device device);

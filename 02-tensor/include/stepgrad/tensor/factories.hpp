@@ -12,22 +12,38 @@ namespace stepgrad {
 
 class Generator;
 
-/// @brief Where a new tensor goes and whether it requires grad (as `torch::TensorOptions`).
+/// @brief The device factories use when their options name none (CPU unless changed).
+Device default_device();
+
+/// @brief Changes the device that factories use by default (as `torch.set_default_device`).
 ///
-/// Example: `zeros({2, 3}, TensorOptions().requires_grad(true))`.
+/// Not thread-safe: set it once, before tensors are made on several threads. The test suite
+/// uses it to run chapter 2's tests on a stand-in device.
+void set_default_device(Device device);
+
+/// @brief Where a new tensor goes, its dtype and whether it requires grad (as `torch::TensorOptions`).
+///
+/// Example: `zeros({2, 3}, TensorOptions().requires_grad(true))`,
+/// `tensor({3, 1, 4}, TensorOptions().dtype(Dtype::Int64))`.
 class TensorOptions {
 public:
-    /// @brief Sets the device (CPU by default).
-    TensorOptions& device(Device device) { device_ = device; return *this; }
-    /// @brief Sets whether the new tensor requires grad (false by default).
+    /// @brief Sets the device (default_device() when not set).
+    TensorOptions& device(Device device) { device_ = device; has_device_ = true; return *this; }
+    /// @brief Sets the element type (Float32 by default).
+    TensorOptions& dtype(Dtype dtype) { dtype_ = dtype; return *this; }
+    /// @brief Sets whether the new tensor requires grad (false by default; Float32 only).
     TensorOptions& requires_grad(bool requires_grad = true) { requires_grad_ = requires_grad; return *this; }
     /// @brief The device.
-    [[nodiscard]] Device device() const { return device_; }
+    [[nodiscard]] Device device() const { return has_device_ ? device_ : default_device(); }
+    /// @brief The element type.
+    [[nodiscard]] Dtype dtype() const { return dtype_; }
     /// @brief Whether the new tensor requires grad.
     [[nodiscard]] bool requires_grad() const { return requires_grad_; }
 
 private:
     Device device_ = Device::CPU;
+    bool has_device_ = false;
+    Dtype dtype_ = Dtype::Float32;
     bool requires_grad_ = false;
 };
 
@@ -48,7 +64,7 @@ public:
 
 private:
     friend Tensor tensor(const TensorData& data, TensorOptions options);
-    void collect(std::vector<float>& out, Shape& shape, std::size_t depth) const;
+    void collect(std::vector<double>& out, Shape& shape, std::size_t depth) const;
     double value_ = 0.0;
     bool scalar_ = true;
     std::vector<TensorData> items_;
@@ -59,6 +75,8 @@ private:
 Tensor tensor(const TensorData& data, TensorOptions options = {});
 /// @brief A tensor of `shape` holding `values` in row-major order (sizes must agree).
 Tensor from_vector(const std::vector<float>& values, const Shape& shape, TensorOptions options = {});
+/// @brief An Int64 tensor of `shape` holding `values` (labels, indices); options give the device.
+Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape, TensorOptions options = {});
 
 /// @brief A tensor of `shape` filled with 0. Example: `zeros({2, 3})`.
 Tensor zeros(const Shape& shape, TensorOptions options = {});
@@ -82,6 +100,11 @@ Tensor randn(const Shape& shape, TensorOptions options = {});
 Tensor randn(const Shape& shape, Generator& generator, TensorOptions options = {});
 /// @brief Uniform numbers in `[low, high)` from `generator` (handy for weight initialisation).
 Tensor uniform(const Shape& shape, double low, double high, Generator& generator, TensorOptions options = {});
+/// @brief A random permutation of `0, 1, ..., n-1` as an Int64 tensor (as `torch::randperm`),
+/// e.g. to shuffle a dataset: `images.index_select(0, randperm(n, generator))`.
+Tensor randperm(std::int64_t n, Generator& generator, TensorOptions options = {});
+/// @brief randperm() with the default generator.
+Tensor randperm(std::int64_t n, TensorOptions options = {});
 
 /// @brief zeros with `like`'s shape and device.
 Tensor zeros_like(const Tensor& like);

@@ -25,14 +25,21 @@ Tensor narrow(const Tensor& x, std::int64_t axis, std::int64_t start, std::int64
 /// is `select(m, 0, 1)`.
 Tensor select(const Tensor& x, std::int64_t axis, std::int64_t index);
 /// @brief The entries `index[0], index[1], ...` along `axis` (repeats allowed; the gradient adds
-/// them up). `index` is 1-D. Example: `index_select(m, 0, tensor({2, 0}))` takes rows 2 and 0.
+/// them up). `index` is a 1-D Int64 tensor; a negative index counts from the end, one out of
+/// range throws std::out_of_range. Example: `index_select(m, 0, tensor({2, 0}, TensorOptions().dtype(Dtype::Int64)))`
+/// takes rows 2 and 0.
 Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index);
 /// @brief Integer-array indexing of the first axis, as `x[indices]` in PyTorch: the result
-/// has shape `indices.shape() + x.shape()[1:]`.
+/// has shape `indices.shape() + x.shape()[1:]`; `indices` is Int64.
 Tensor index(const Tensor& x, const Tensor& indices);
 /// @brief `out[..., j, ...] = x[..., index[..., j, ...], ...]` along `axis` (as `torch::gather`):
 /// `index` has x's shape except along `axis`. Example: picking the target class's log
 /// probability per row: `gather(logp, 1, targets.unsqueeze(1))`.
 Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index);
+/// @brief A copy of `x` with `src` added at the positions `index` names along `axis`
+/// (as `torch::scatter_add`): `out[..., index[..., j, ...], ...] += src[..., j, ...]`.
+/// `index` (Int64) and `src` have x's shape except along `axis`; repeated positions add up.
+/// Example: counting labels per class: `scatter_add(zeros({10}), 0, labels, ones({n}))`.
+Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src);
 
 }  // namespace stepgrad

@@ -1,10 +1,12 @@
 #pragma once
 /// @file tensor.hpp
-/// @brief `Tensor`: float32 data with a shape, a device, and the autograd node that made it.
+/// @brief `Tensor`: data with a shape, a dtype, a device, and the autograd node that made it.
 
 #include <stepgrad/tensor/backend.hpp>
 #include <stepgrad/tensor/device.hpp>
+#include <stepgrad/tensor/dtype.hpp>
 
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 
 #include <cstdint>
@@ -21,18 +23,28 @@ class Tensor;
 
 /// @brief The shared state behind a Tensor handle. Users go through Tensor.
 struct TensorImpl {
-    Shape shape;                       ///< sizes, outermost first
-    std::shared_ptr<Storage> storage;  ///< contiguous row-major data (shared by detach())
+    std::shared_ptr<Storage> storage;  ///< the buffer (shared by views and detach())
+    std::int64_t offset = 0;           ///< where this tensor's first element is, in elements
+    Shape shape;                       ///< sizes, outermost first (strides are row-major)
+    Dtype dtype = Dtype::Float32;      ///< element type
     std::shared_ptr<Node> node;        ///< grad_fn (non-leaf) or grad accumulator (leaf); may be null
     std::shared_ptr<TensorImpl> grad;  ///< accumulated gradient, null until backward reaches it
     bool requires_grad = false;        ///< whether operations on it are recorded
 };
 
-/// @brief A float32 n-dimensional array with reverse-mode automatic differentiation.
+/// @brief A writable xtensor view of a CPU tensor's elements (no copy), as `Tensor::data()` gives it.
+template <class T>
+using ArrayView = xt::xarray_adaptor<xt::xbuffer_adaptor<T*, xt::no_ownership>, xt::layout_type::row_major,
+                                     std::vector<std::size_t>>;
+
+/// @brief An n-dimensional array of Float32 numbers or Int64 indices, with reverse-mode
+/// automatic differentiation.
 ///
-/// A Tensor is a handle: copies share data and gradient (like `torch::Tensor`). Every tensor
-/// is contiguous and row-major; operations that reorder memory (transpose, permute, slicing)
-/// copy. On the CPU the data is an `xt::xarray<float>`.
+/// A Tensor is a handle: copies share data and gradient (like `torch::Tensor`). A tensor is a
+/// window (offset, shape) on a Storage; every tensor is contiguous and row-major, so
+/// `reshape`, `view`, `flatten`, `squeeze`, `unsqueeze`, `detach()` and slices that stay
+/// contiguous share the storage, while transpose, permute and other slices copy. On the CPU,
+/// `data()` shows the elements as an xtensor array without copying.
 ///
 /// Example:
 /// @code
@@ -46,18 +58,24 @@ public:
     /// @brief An undefined tensor (no data); `defined()` is false. Gradients start like this.
     Tensor() = default;
 
-    /// @brief A CPU tensor that takes over `array` (moved in, no copy when passed an rvalue).
-    explicit Tensor(xt::xarray<float> array, bool requires_grad = false);
+    /// @brief A Float32 CPU tensor with a copy of `array`'s elements.
+    explicit Tensor(const xt::xarray<float>& array, bool requires_grad = false);
+
+    /// @brief An Int64 CPU tensor with a copy of `array`'s elements.
+    explicit Tensor(const xt::xarray<std::int64_t>& array);
 
     /// @brief A CPU tensor evaluated from any xtensor expression (views, transposes, sums).
+    /// Floating-point expressions give Float32, integer ones Int64.
     ///
     /// Example: `Tensor t(xt::transpose(a));` copies `a`'s transpose into row-major storage.
     template <class E>
     explicit Tensor(const xt::xexpression<E>& expression, bool requires_grad = false)
-        : Tensor(xt::xarray<float>(expression.derived_cast()), requires_grad) {}
+        : Tensor(evaluate(expression, requires_grad)) {}
 
     /// @brief A tensor of `shape` on `device` with uninitialised data (fill it before use).
-    static Tensor empty(const Shape& shape, Device device = Device::CPU);
+    ///
+    /// Throws std::invalid_argument for a negative size or an element count that overflows.
+    static Tensor empty(const Shape& shape, Device device = Device::CPU, Dtype dtype = Dtype::Float32);
 
     /// @brief Wraps existing shared state (used by operations and backends).
     explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
@@ -78,6 +96,14 @@ public:
     [[nodiscard]] std::int64_t numel() const { return numel_of(shape()); }
     /// @brief The device the data lives on.
     [[nodiscard]] Device device() const;
+    /// @brief The element type.
+    [[nodiscard]] Dtype dtype() const;
+    /// @brief Same as dtype(), LibTorch's name.
+    [[nodiscard]] Dtype scalar_type() const { return dtype(); }
+    /// @brief Whether the elements are Float32 (the only dtype that can require grad).
+    [[nodiscard]] bool is_floating_point() const { return dtype() == Dtype::Float32; }
+    /// @brief How many in-place updates this tensor's storage has seen (PyTorch's `_version`).
+    [[nodiscard]] std::uint64_t version() const;
     /// @brief Whether operations on this tensor are recorded for backward().
     [[nodiscard]] bool requires_grad() const;
     /// @brief True for tensors made by the user (not by a recorded operation).
@@ -93,18 +119,50 @@ public:
 
     // ---- data ----------------------------------------------------------------------------
 
-    /// @brief The CPU data as an xtensor array (throws for other devices: call cpu() first).
-    [[nodiscard]] const xt::xarray<float>& data() const;
-    /// @brief Raw pointer to the contiguous data on its device.
-    [[nodiscard]] float* data_ptr() const;
+    /// @brief The CPU elements as a writable xtensor view of the storage (no copy).
+    ///
+    /// `T` must match dtype() (`float` for Float32, `std::int64_t` for Int64). Throws for other
+    /// devices: call cpu() first. Writing through the view bypasses the version counter; to
+    /// change a tensor that autograd may have saved, use the in-place operations.
+    /// Example: `double total = xt::sum(t.data())();`
+    template <class T = float>
+    [[nodiscard]] ArrayView<T> data() const {
+        check_host_view(dtype_of<T>());
+        std::vector<std::size_t> sizes(shape().begin(), shape().end());
+        return xt::adapt(data_ptr<T>(), static_cast<std::size_t>(numel()), xt::no_ownership(), std::move(sizes));
+    }
+    /// @brief Raw pointer to the first element on its device (LibTorch's untyped `data_ptr()`).
+    [[nodiscard]] void* data_ptr() const;
+    /// @brief Typed pointer to the first element; throws unless `T` matches dtype().
+    template <class T>
+    [[nodiscard]] T* data_ptr() const {
+        check_dtype("data_ptr", dtype_of<T>());
+        return static_cast<T*>(data_ptr());
+    }
     /// @brief The only element of a one-element tensor as a float (copies from the device).
-    [[nodiscard]] float item() const;
-    /// @brief The elements in row-major order, copied to a host vector.
+    [[nodiscard]] float item() const { return item<float>(); }
+    /// @brief The only element converted to `T` (`float`, `double`, `std::int64_t`, `int`...).
+    template <class T>
+    [[nodiscard]] T item() const {
+        const std::vector<double> one = host_values("item", 1);
+        return static_cast<T>(one[0]);
+    }
+    /// @brief The elements in row-major order, copied to a host vector of floats.
     [[nodiscard]] std::vector<float> to_vector() const;
-    /// @brief A copy of the data on the same device, without history.
+    /// @brief The elements in row-major order, copied to the host and converted to `T`.
+    ///
+    /// Int64 elements come back exactly as `std::vector<std::int64_t>`.
+    template <class T>
+    [[nodiscard]] std::vector<T> to_vector() const;
+    /// @brief A copy of the data (its own storage) on the same device, without history.
     [[nodiscard]] Tensor clone() const;
     /// @brief This tensor on `device` (itself when already there). Differentiable.
+    ///
+    /// The bytes go straight from one device's memory to the other's (no host staging).
     [[nodiscard]] Tensor to(Device device) const;
+    /// @brief This tensor converted to `dtype` (itself when it already is). Not differentiable:
+    /// Int64 never requires grad. Float32 to Int64 truncates toward zero.
+    [[nodiscard]] Tensor to(Dtype dtype) const;
     /// @brief Same as `to(Device::CPU)`.
     [[nodiscard]] Tensor cpu() const { return to(Device::CPU); }
     /// @brief Same as `to(Device::CUDA)`.
@@ -127,6 +185,8 @@ public:
     void backward(const Tensor& gradient) const;
 
     // ---- in-place updates (outside autograd: for optimizers, under NoGradGuard) -----------
+    // Each bumps the storage's version. On a tensor that requires grad they are refused
+    // while recording is on (wrap them in a NoGradGuard, as an optimizer step does).
 
     /// @brief `this += alpha * other` in place (other broadcast to this shape).
     Tensor& add_(const Tensor& other, double alpha = 1.0);
@@ -213,7 +273,7 @@ public:
     [[nodiscard]] Tensor operator[](std::int64_t index) const { return select(0, index); }
     /// @brief `stepgrad::index_select`.
     [[nodiscard]] Tensor index_select(std::int64_t axis, const Tensor& index) const;
-    /// @brief `stepgrad::index` (integer-array indexing of the first axis).
+    /// @brief `stepgrad::index` (integer-array indexing of the first axis with an Int64 tensor).
     [[nodiscard]] Tensor index(const Tensor& indices) const;
     /// @brief `stepgrad::gather`.
     [[nodiscard]] Tensor gather(std::int64_t axis, const Tensor& index) const;
@@ -227,14 +287,53 @@ public:
     [[nodiscard]] std::string to_string() const;
 
 private:
+    template <class E>
+    static Tensor evaluate(const xt::xexpression<E>& expression, bool requires_grad) {
+        using Value = typename E::value_type;
+        if constexpr (std::is_floating_point_v<Value>) {
+            return Tensor(xt::xarray<float>(expression.derived_cast()), requires_grad);
+        } else {
+            return Tensor(xt::xarray<std::int64_t>(expression.derived_cast()));
+        }
+    }
+    void check_dtype(const char* op, Dtype expected) const;
+    void check_host_view(Dtype expected) const;
+    // The elements (or the first `limit`) copied to the host as doubles (exact for int64 below 2^53).
+    [[nodiscard]] std::vector<double> host_values(const char* op, std::int64_t limit = -1) const;
+
     std::shared_ptr<TensorImpl> impl_;
 };
+
+/// @brief Copies the elements to the host: the one synchronising read of device memory.
+template <class T>
+std::vector<T> Tensor::to_vector() const {
+    const std::vector<double> values = host_values("to_vector");
+    return std::vector<T>(values.begin(), values.end());
+}
+
+/// @brief Float32 elements as they are (one copy).
+template <>
+std::vector<float> Tensor::to_vector<float>() const;
+
+/// @brief Int64 elements exactly (not through double).
+template <>
+std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
 
 namespace detail {
 /// @brief Throws std::invalid_argument unless `t` is defined (names `op`).
 void check_defined(const char* op, const Tensor& t);
 /// @brief Throws std::invalid_argument naming `op` and both devices unless they match.
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
+/// @brief Throws std::invalid_argument naming `op` unless `t` is Float32 (for math that needs
+/// real numbers: exp, log, division, matmul, gradients).
+void check_float(const char* op, const Tensor& t);
+/// @brief Throws std::invalid_argument naming `op` unless `index` is an Int64 tensor.
+void check_index_dtype(const char* op, const Tensor& index);
+/// @brief Records an in-place update of `t`'s storage (bumps its version).
+void mark_modified(const Tensor& t);
+/// @brief A tensor on `x`'s storage (no copy) with `shape` and `x`'s dtype, starting
+/// `extra_offset` elements after `x`'s first element. Not recorded: callers record it.
+Tensor view_of(const Tensor& x, const Shape& shape, std::int64_t extra_offset = 0);
 }  // namespace detail
 
 }  // namespace stepgrad
