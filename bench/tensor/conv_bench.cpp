@@ -10,9 +10,9 @@
 //   RESULT <conv>_backward_gemm_us     backward: the same sgemm calls alone
 // and the im2col and col2im passes alone over the whole batch.
 //
-// Build alone (it needs only cpu_training_kernels.hpp and a CBLAS), e.g.
-//   g++ -std=c++20 -O2 -I02-tensor/include -I02-tensor/src -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-//       bench/tensor/conv_bench.cpp 02-tensor/src/cpu_training_kernels.cpp -lopenblas -o conv_bench
+// Build alone (it needs only cpu_training_kernels.hpp and a CBLAS), from the repository root:
+//   g++ -std=c++20 -O3 -I02-tensor/include -I02-tensor/src -I/usr/include/x86_64-linux-gnu/openblas-pthread
+//       bench/tensor/conv_bench.cpp 02-tensor/src/cpu_conv_pool_kernels.cpp -lopenblas -o conv_bench
 //   OPENBLAS_NUM_THREADS=1 ./conv_bench
 #include "cpu_training_kernels.hpp"
 
