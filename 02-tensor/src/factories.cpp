@@ -83,7 +83,7 @@ Tensor tensor_from_values(const std::vector<T>& values, const Shape& shape, Tens
                                    << numel_of(shape) << " elements)");
     Tensor t = Tensor::empty(shape, options.device(), dtype_of<T>());
     get_backend(options.device()).copy_from_host(values.data(), t.data_ptr(), values.size() * sizeof(T));
-    return finish(t.to(options.dtype()), options);
+    return finish(t.to(options.dtype_or(dtype_of<T>())), options);
 }
 }  // namespace
 
@@ -133,7 +133,7 @@ Tensor randperm(std::int64_t n, Generator& generator, TensorOptions options) {
     STEPGRAD_CHECK(n >= 0, "randperm: n must be non-negative, got " << n);
     Tensor t = Tensor::empty({n}, options.device(), Dtype::Int64);
     get_backend(options.device()).randperm(t.data_ptr<std::int64_t>(), n, generator);
-    return options.dtype() == Dtype::Int64 ? t : t.to(options.dtype());
+    return t.to(options.dtype_or(Dtype::Int64));
 }
 
 Tensor randperm(std::int64_t n, TensorOptions options) { return randperm(n, default_generator(), options); }

@@ -158,6 +158,12 @@ std::vector<double> Tensor::host_values(const char* op, std::int64_t limit) cons
     return {values.begin(), values.end()};
 }
 
+std::int64_t Tensor::item_int64() const {
+    if (dtype() == Dtype::Float32) return static_cast<std::int64_t>(host_values("item", 1)[0]);
+    STEPGRAD_CHECK(numel() == 1, "item: expected a tensor with 1 element(s), got shape " << shape_to_string(shape()));
+    return to_vector<std::int64_t>()[0];
+}
+
 template <>
 std::vector<float> Tensor::to_vector<float>() const {
     if (dtype() != Dtype::Float32) {

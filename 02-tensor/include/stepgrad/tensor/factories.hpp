@@ -30,13 +30,15 @@ public:
     /// @brief Sets the device (default_device() when not set).
     TensorOptions& device(Device device) { device_ = device; has_device_ = true; return *this; }
     /// @brief Sets the element type (Float32 by default).
-    TensorOptions& dtype(Dtype dtype) { dtype_ = dtype; return *this; }
+    TensorOptions& dtype(Dtype dtype) { dtype_ = dtype; has_dtype_ = true; return *this; }
     /// @brief Sets whether the new tensor requires grad (false by default; Float32 only).
     TensorOptions& requires_grad(bool requires_grad = true) { requires_grad_ = requires_grad; return *this; }
     /// @brief The device.
     [[nodiscard]] Device device() const { return has_device_ ? device_ : default_device(); }
-    /// @brief The element type.
+    /// @brief The element type (Float32 unless set).
     [[nodiscard]] Dtype dtype() const { return dtype_; }
+    /// @brief The element type if set, else `fallback` (randperm's default is Int64, as in PyTorch).
+    [[nodiscard]] Dtype dtype_or(Dtype fallback) const { return has_dtype_ ? dtype_ : fallback; }
     /// @brief Whether the new tensor requires grad.
     [[nodiscard]] bool requires_grad() const { return requires_grad_; }
 
@@ -44,6 +46,7 @@ private:
     Device device_ = Device::CPU;
     bool has_device_ = false;
     Dtype dtype_ = Dtype::Float32;
+    bool has_dtype_ = false;
     bool requires_grad_ = false;
 };
 

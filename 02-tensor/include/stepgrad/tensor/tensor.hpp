@@ -144,8 +144,11 @@ public:
     /// @brief The only element converted to `T` (`float`, `double`, `std::int64_t`, `int`...).
     template <class T>
     [[nodiscard]] T item() const {
-        const std::vector<double> one = host_values("item", 1);
-        return static_cast<T>(one[0]);
+        if constexpr (std::is_integral_v<T>) {
+            return static_cast<T>(item_int64());  // exact for Int64 elements
+        } else {
+            return static_cast<T>(host_values("item", 1)[0]);
+        }
     }
     /// @brief The elements in row-major order, copied to a host vector of floats.
     [[nodiscard]] std::vector<float> to_vector() const;
@@ -300,6 +303,8 @@ private:
     void check_host_view(Dtype expected) const;
     // The elements (or the first `limit`) copied to the host as doubles (exact for int64 below 2^53).
     [[nodiscard]] std::vector<double> host_values(const char* op, std::int64_t limit = -1) const;
+    // The only element as an int64 (exact for Int64, truncated toward zero for Float32).
+    [[nodiscard]] std::int64_t item_int64() const;
 
     std::shared_ptr<TensorImpl> impl_;
 };
