@@ -167,12 +167,31 @@ TEST_CASE("gradcheck fails for a wrong gradient", "[chapter02][autograd][gradche
     auto wrong_square = [](const std::vector<Tensor>& in) {
         const Tensor& x = in[0];
         Tensor out = detail::unary_kernel(UnaryOp::PowScalar, x, 2.0f);
-        return record("wrong_square", out, {x}, [x](const Tensor& g) { return Grads{g * x * 2.1}; });
+        return record("wrong_square", out, {x}, [x = SavedTensor(x)](const Tensor& g) { return Grads{g * x.unpack() * 2.1}; });
     };
     const Tensor x = random_input({3, 2});
-    CHECK_FALSE(gradcheck(wrong_square, {x}, GradcheckOptions{1e-3, 1e-3, 1e-2, false}));
+    GradcheckOptions quiet;
+    quiet.raise_exception = false;
+    CHECK_FALSE(gradcheck(wrong_square, {x}, quiet));
     CHECK_THROWS_WITH(gradcheck(wrong_square, {x}), Catch::Contains("gradcheck"));
     CHECK(gradcheck(unary_fn([](const Tensor& t) { return t * t; }), {x}));
+}
+
+TEST_CASE("gradcheck's default tolerance catches a gradient that is off by 0.1%", "[chapter02][autograd][gradcheck]") {
+    // sigmoid with its exact forward and a backward scaled by 1.001.
+    auto slightly_wrong_sigmoid = [](const std::vector<Tensor>& in) {
+        const Tensor& x = in[0];
+        Tensor out = detail::unary_kernel(UnaryOp::Sigmoid, x);
+        return record("sigmoid", out, {x}, [out = SavedTensor(out)](const Tensor& g) {
+            const Tensor& y = out.unpack();
+            return Grads{g * y * (1.0 - y) * 1.001};
+        });
+    };
+    GradcheckOptions quiet;
+    quiet.raise_exception = false;
+    const Tensor x = random_input({4, 5}, 11);
+    CHECK_FALSE(gradcheck(slightly_wrong_sigmoid, {x}, quiet));
+    CHECK(gradcheck(unary_fn([](const Tensor& t) { return sigmoid(t); }), {x}));
 }
 
 TEST_CASE("backward reports a rule that returns a wrongly shaped gradient", "[chapter02][autograd]") {

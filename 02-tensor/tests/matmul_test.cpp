@@ -70,7 +70,7 @@ TEST_CASE("gradcheck of matmul for matrices, vectors and broadcast batches", "[c
     }
 }
 
-TEST_CASE("gradcheck of the linear layer relu(x @ W + b) with transposed inputs", "[chapter02][ex-02.2]") {
+TEST_CASE("gradcheck of the linear layer sigmoid(x @ W^T + b) with transposed inputs", "[chapter02][ex-02.2]") {
     const Tensor x = random_input({6, 5}, 53);
     const Tensor w = random_input({3, 5}, 54);
     const Tensor b = random_input({3}, 55);

@@ -13,9 +13,9 @@ namespace stepgrad {
 ///
 /// An element passes when `|analytic - numeric| <= atol + rtol * |numeric|`.
 struct GradcheckOptions {
-    double eps = 1e-3;              ///< finite-difference step
-    double atol = 1e-3;             ///< absolute tolerance
-    double rtol = 1e-2;             ///< relative tolerance
+    double eps = 5e-3;              ///< finite-difference step
+    double atol = 5e-5;             ///< absolute tolerance
+    double rtol = 2e-4;             ///< relative tolerance
     bool raise_exception = true;    ///< throw std::runtime_error describing the first mismatch
 };
 
