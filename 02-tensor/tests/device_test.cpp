@@ -9,7 +9,7 @@ using namespace stepgrad::testing;
 
 using StandInCuda = StandInDevice;
 
-TEST_CASE("asking for CUDA without a backend is a clear error", "[chapter02][device]") {
+TEST_CASE("asking for CUDA without a backend is a clear error", "[chapter02][device][cpu-only]") {
     REQUIRE_FALSE(has_backend(Device::CUDA));
     CHECK(has_backend(Device::CPU));
     CHECK_THROWS_AS(zeros({2}).to(Device::CUDA), std::runtime_error);

@@ -7,15 +7,19 @@
 #include <atomic>
 #include <mutex>
 #include <stdexcept>
-#include <unordered_map>
 
 namespace stepgrad::testing {
 
 namespace {
 
-std::mutex regions_mutex;
-std::unordered_map<void*, std::size_t> regions;  // every mapped buffer, free or in use
-int open_calls = 0;                              // nesting depth of backend calls
+// All device memory is one reserved arena, handed out by a bump pointer (the caching allocator
+// on top reuses freed buffers), so opening and closing it is one mprotect call however many
+// buffers exist.
+constexpr std::size_t kArenaBytes = std::size_t{16} << 30;  // reserved address space, not memory
+std::mutex arena_mutex;
+char* arena = nullptr;
+std::size_t arena_used = 0;  // bytes handed out so far (page-rounded)
+int open_calls = 0;          // nesting depth of backend calls
 std::atomic<std::uint64_t> host_reads{0};
 
 std::size_t page_rounded(std::size_t bytes) {
@@ -23,42 +27,46 @@ std::size_t page_rounded(std::size_t bytes) {
     return (bytes + page - 1) / page * page;
 }
 
-void protect_all(int protection) {
-    for (const auto& [pointer, bytes] : regions) {
-        if (mprotect(pointer, bytes, protection) != 0) throw std::runtime_error("stand-in device: mprotect failed");
+void protect_arena(int protection) {
+    if (arena_used > 0 && mprotect(arena, arena_used, protection) != 0) {
+        throw std::runtime_error("stand-in device: mprotect failed");
     }
 }
 
-// Opens every device buffer to the host for the duration of one backend call.
+// Opens the device memory to the host for the duration of one backend call.
 class Access {
 public:
     Access() {
-        std::lock_guard<std::mutex> lock(regions_mutex);
-        if (open_calls++ == 0) protect_all(PROT_READ | PROT_WRITE);
+        std::lock_guard<std::mutex> lock(arena_mutex);
+        if (open_calls++ == 0) protect_arena(PROT_READ | PROT_WRITE);
     }
     ~Access() {
-        std::lock_guard<std::mutex> lock(regions_mutex);
-        if (--open_calls == 0) protect_all(PROT_NONE);
+        std::lock_guard<std::mutex> lock(arena_mutex);
+        if (--open_calls == 0) protect_arena(PROT_NONE);
     }
     Access(const Access&) = delete;
     Access& operator=(const Access&) = delete;
 };
 
 void* map_region(std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(arena_mutex);
+    if (arena == nullptr) {
+        void* base = mmap(nullptr, kArenaBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base == MAP_FAILED) return nullptr;
+        arena = static_cast<char*>(base);
+    }
     const std::size_t size = page_rounded(bytes);
-    void* pointer = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (pointer == MAP_FAILED) return nullptr;
-    std::lock_guard<std::mutex> lock(regions_mutex);
+    if (arena_used + size > kArenaBytes) return nullptr;  // the allocator reports "out of memory"
+    char* pointer = arena + arena_used;
+    arena_used += size;
     if (open_calls > 0) mprotect(pointer, size, PROT_READ | PROT_WRITE);
-    regions.emplace(pointer, size);
     return pointer;
 }
 
-void unmap_region(void* pointer, std::size_t) {
-    std::lock_guard<std::mutex> lock(regions_mutex);
-    auto found = regions.find(pointer);
-    munmap(pointer, found->second);
-    regions.erase(found);
+// Freed buffers stay in the caching allocator; what it returns on empty_cache gives its pages
+// back to the system but keeps its place in the arena.
+void unmap_region(void* pointer, std::size_t bytes) {
+    madvise(pointer, page_rounded(bytes), MADV_DONTNEED);
 }
 
 // Every kernel is the CPU's, run while the device memory is open.
@@ -194,8 +202,16 @@ private:
 
 }  // namespace
 
-StandInDevice::StandInDevice() { install_stand_in_device(); }
-StandInDevice::~StandInDevice() { set_backend(Device::CUDA, nullptr); }
+StandInDevice::StandInDevice() {
+    if (!has_backend(Device::CUDA)) {
+        install_stand_in_device();
+        installed_ = true;
+    }
+}
+
+StandInDevice::~StandInDevice() {
+    if (installed_) set_backend(Device::CUDA, nullptr);
+}
 
 void install_stand_in_device() { set_backend(Device::CUDA, std::make_unique<StandInBackend>()); }
 
