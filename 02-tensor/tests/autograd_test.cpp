@@ -132,7 +132,7 @@ TEST_CASE("the graph is freed with its last handle", "[chapter02][autograd]") {
     CHECK(watch.expired());
 }
 
-TEST_CASE("a chain of 100k operations backpropagates and frees without recursion", "[chapter02][autograd]") {
+TEST_CASE("a chain of 100k operations backpropagates and frees without recursion", "[chapter02][autograd][large]") {
     Tensor x = tensor({1}).requires_grad_();
     std::weak_ptr<Node> first;
     {

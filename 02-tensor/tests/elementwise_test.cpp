@@ -133,7 +133,7 @@ TEST_CASE("gradcheck of binary functions, where, maximum and clamp", "[chapter02
     check_tensor(q.grad(), {2}, {0.5, 0});
 }
 
-TEST_CASE("gradcheck with non-contiguous inputs", "[chapter02][elementwise][gradcheck]") {
+TEST_CASE("gradcheck with non-contiguous inputs", "[chapter02][elementwise][gradcheck][cpu-only]") {
     // An xtensor transpose goes in through the constructor; a transposed tensor feeds an op.
     xt::xarray<float> base = {{0.3f, -1.2f, 0.7f}, {1.5f, 0.1f, -0.4f}};
     const Tensor from_view = Tensor(xt::transpose(base)).requires_grad_();

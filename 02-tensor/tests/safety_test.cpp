@@ -75,7 +75,7 @@ TEST_CASE("an optimizer step after backward keeps working, step after step", "[c
     CHECK(w.version() == 3);
 }
 
-TEST_CASE("where saves its condition detached: long chains free without recursion", "[chapter02][safety]") {
+TEST_CASE("where saves its condition detached: long chains free without recursion", "[chapter02][safety][large]") {
     Tensor x = tensor({1.0, -1.0}).requires_grad_();
     {
         Tensor y = x;
@@ -98,7 +98,7 @@ TEST_CASE("where saves its condition detached: long chains free without recursio
     check_tensor(a.grad(), {2}, {1, 1});
 }
 
-TEST_CASE("eight threads backpropagating through one shared leaf add up exactly", "[chapter02][safety]") {
+TEST_CASE("eight threads backpropagating through one shared leaf add up exactly", "[chapter02][safety][large]") {
     Tensor w = ones({64}).requires_grad_();
     const int threads = 8, passes = 50;
     std::vector<std::thread> workers;
@@ -121,7 +121,7 @@ TEST_CASE("eight threads backpropagating through one shared leaf add up exactly"
     check_tensor(w.grad(), {64}, std::vector<float>(64, 1800.0f), 0.0);
 }
 
-TEST_CASE("concurrent backward through one shared graph adds up exactly", "[chapter02][safety]") {
+TEST_CASE("concurrent backward through one shared graph adds up exactly", "[chapter02][safety][large]") {
     Tensor w = tensor({1.0, 2.0, 3.0}).requires_grad_();
     Tensor shared = (w * w).sum();  // one graph, many backward calls at once
     std::vector<std::thread> workers;
@@ -142,7 +142,7 @@ TEST_CASE("shapes whose element count overflows are refused", "[chapter02][safet
     CHECK(zeros({1LL << 62, 0}).numel() == 0);  // a zero size makes any shape empty
 }
 
-TEST_CASE("argmax past 2^24 elements returns the exact Int64 index", "[chapter02][safety][dtype]") {
+TEST_CASE("argmax past 2^24 elements returns the exact Int64 index", "[chapter02][safety][dtype][large]") {
     const std::int64_t n = (1LL << 24) + 3;
     Tensor x = zeros({n});
     {

@@ -28,7 +28,7 @@ std::size_t page_rounded(std::size_t bytes) {
 }
 
 void protect_arena(int protection) {
-    if (arena_used > 0 && mprotect(arena, arena_used, protection) != 0) {
+    if (arena_used > 0 && mprotect(arena, page_rounded(arena_used), protection) != 0) {
         throw std::runtime_error("stand-in device: mprotect failed");
     }
 }
@@ -55,19 +55,20 @@ void* map_region(std::size_t bytes) {
         if (base == MAP_FAILED) return nullptr;
         arena = static_cast<char*>(base);
     }
-    const std::size_t size = page_rounded(bytes);
+    const std::size_t size = (bytes + 63) / 64 * 64;  // buffers packed, 64-byte aligned
     if (arena_used + size > kArenaBytes) return nullptr;  // the allocator reports "out of memory"
     char* pointer = arena + arena_used;
+    const std::size_t open_before = page_rounded(arena_used);
     arena_used += size;
-    if (open_calls > 0) mprotect(pointer, size, PROT_READ | PROT_WRITE);
+    if (open_calls > 0 && page_rounded(arena_used) > open_before) {
+        mprotect(arena + open_before, page_rounded(arena_used) - open_before, PROT_READ | PROT_WRITE);
+    }
     return pointer;
 }
 
-// Freed buffers stay in the caching allocator; what it returns on empty_cache gives its pages
-// back to the system but keeps its place in the arena.
-void unmap_region(void* pointer, std::size_t bytes) {
-    madvise(pointer, page_rounded(bytes), MADV_DONTNEED);
-}
+// Freed buffers stay in the caching allocator; what it gives back on empty_cache keeps its
+// place in the arena (a test device: the address space is plentiful).
+void unmap_region(void*, std::size_t) {}
 
 // Every kernel is the CPU's, run while the device memory is open.
 class StandInBackend final : public Backend {

@@ -8,7 +8,7 @@
 using namespace stepgrad;
 using namespace stepgrad::testing;
 
-TEST_CASE("tensors come from nested lists and give back xtensor arrays", "[chapter02][tensor]") {
+TEST_CASE("tensors come from nested lists and give back xtensor arrays", "[chapter02][tensor][cpu-only]") {
     const Tensor t = tensor({{1, 2}, {3, 4}});
     CHECK(t.shape() == Shape{2, 2});
     CHECK(t.dim() == 2);
@@ -101,7 +101,7 @@ TEST_CASE("item, to_vector, clone and in-place updates", "[chapter02][tensor]") 
     check_tensor(w, {2}, {3, 3});
 }
 
-TEST_CASE("tensors print in PyTorch's style", "[chapter02][print]") {
+TEST_CASE("tensors print in PyTorch's style", "[chapter02][print][cpu-only]") {
     CHECK(to_string(tensor({{1, 2}, {3, 4}})) == "tensor([[1., 2.],\n        [3., 4.]])");
     CHECK(to_string(tensor({0.5, -1.25})) == "tensor([ 0.5000, -1.2500])");
     CHECK(to_string(scalar_tensor(3)) == "tensor(3.)");
