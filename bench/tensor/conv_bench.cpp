@@ -10,10 +10,8 @@
 //   RESULT <conv>_backward_gemm_us     backward: the same sgemm calls alone
 // and the im2col and col2im passes alone over the whole batch.
 //
-// Build alone (it needs only cpu_training_kernels.hpp and a CBLAS), from the repository root:
-//   g++ -std=c++20 -O3 -I02-tensor/include -I02-tensor/src -I/usr/include/x86_64-linux-gnu/openblas-pthread
-//       bench/tensor/conv_bench.cpp 02-tensor/src/cpu_conv_pool_kernels.cpp -lopenblas -o conv_bench
-//   OPENBLAS_NUM_THREADS=1 ./conv_bench
+// Built as bench_conv by the release preset; bench/run-tensor runs it (OPENBLAS_NUM_THREADS=1)
+// and prints the ratios im2col+GEMM / GEMM and GEMM+col2im / GEMM.
 #include "cpu_training_kernels.hpp"
 
 #include <cblas.h>

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -149,8 +150,8 @@ private:
 /// A view of tensors that live at least as long as the call that takes it.
 class TensorList {
 public:
-    /// @brief A braced list, e.g. `{a, b}`.
-    TensorList(std::initializer_list<Tensor> tensors) : first_(tensors.begin()), size_(tensors.size()) {}
+    /// @brief A braced list, e.g. `{a, b}` (its array lives until the end of the call's full expression).
+    TensorList(std::initializer_list<Tensor> tensors) : first_(std::data(tensors)), size_(tensors.size()) {}
     /// @brief Every tensor of `tensors`.
     TensorList(const std::vector<Tensor>& tensors) : first_(tensors.data()), size_(tensors.size()) {}  // NOLINT
     /// @brief The first tensor.

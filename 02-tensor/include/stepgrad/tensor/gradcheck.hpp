@@ -24,9 +24,10 @@ struct GradcheckOptions {
 ///
 /// The output is reduced to a number with fixed random weights `r` (seeded): `L = Σ fn(x) · r`,
 /// so every output element matters. For each input that requires grad and each of its elements,
-/// the numeric derivative `(L(x + eps) - L(x - eps)) / (2 eps)` is accumulated in double and
-/// compared with the element of the analytic gradient. Inputs are CPU tensors; those that do
-/// not require grad are held fixed.
+/// the numeric derivative is the fourth-order central difference
+/// `(8 (L(x + h) - L(x - h)) - (L(x + 2h) - L(x - 2h))) / (12 h)` (h = `eps`, L summed in
+/// double), compared with the element of the analytic gradient. Inputs may live on any device
+/// (elements are changed through the backend); those that do not require grad are held fixed.
 ///
 /// Returns true when all elements pass; otherwise throws (or returns false with
 /// `raise_exception = false`).

@@ -19,16 +19,16 @@ namespace stepgrad::reference {
 // ---- convolution as a matrix product ----------------------------------------------------
 
 /// @brief Unfolds every window of `image` into a column.
-/// @param image (N, C, H, W), as described by `window`.
-/// @return columns (N, C * kh * kw, OH * OW): entry ((n, c, i, j), (oh, ow)) is the pixel
+/// `image`: (N, C, H, W), as described by `window`.
+/// returns columns (N, C * kh * kw, OH * OW): entry ((n, c, i, j), (oh, ow)) is the pixel
 /// `image[n, c, oh * stride_h - pad_h + i * dilation_h, ow * stride_w - pad_w + j * dilation_w]`,
 /// or 0 where that position is padding.
 /// Example: a 3x3 window with padding 1 over one 28x28 image gives a 9 x 784 matrix.
 std::vector<float> im2col(const std::vector<float>& image, const Window2d& window);
 
 /// @brief The adjoint of im2col: every column entry added back at the pixel it was read from.
-/// @param columns (N, C * kh * kw, OH * OW).
-/// @return image (N, C, H, W); overlapping windows add up, entries read from padding are dropped.
+/// `columns`: (N, C * kh * kw, OH * OW).
+/// returns image (N, C, H, W); overlapping windows add up, entries read from padding are dropped.
 std::vector<float> col2im(const std::vector<float>& columns, const Window2d& window);
 
 // ---- pooling --------------------------------------------------------------------------------
@@ -43,26 +43,26 @@ struct MaxPoolResult {
 /// the current maximum when it is strictly greater (so the first of equal maxima wins) or NaN
 /// (so a NaN in the window wins). Padding is never selected (it counts as -inf).
 /// A window with no tap inside the image gives -inf and argmax -1.
-/// @param input (N, C, H, W).
+/// `input`: (N, C, H, W).
 MaxPoolResult max_pool2d_forward(const std::vector<float>& input, const Window2d& window);
 
 /// @brief The gradient of max pooling: zeros, plus each grad_output element added at its argmax.
-/// @param grad_output (N, C, OH, OW); @param argmax (N, C, OH, OW), from max_pool2d_forward
+/// `grad_output`: (N, C, OH, OW); `argmax`: (N, C, OH, OW), from max_pool2d_forward
 /// (entries < 0 are skipped).
-/// @return grad_input (N, C, H, W).
+/// returns grad_input (N, C, H, W).
 std::vector<float> max_pool2d_backward(const std::vector<float>& grad_output,
                                        const std::vector<std::int64_t>& argmax, const Window2d& window);
 
 /// @brief Average pooling: the sum of each window's taps inside the image, divided by the
 /// number of taps inside the padded image (`count_include_pad`, kh * kw unless ceil_mode
 /// clipped the window) or inside the image (otherwise).
-/// @param input (N, C, H, W). @return out (N, C, OH, OW).
+/// `input`: (N, C, H, W). returns out (N, C, OH, OW).
 std::vector<float> avg_pool2d_forward(const std::vector<float>& input, const Window2d& window,
                                       bool count_include_pad);
 
 /// @brief The gradient of average pooling: each grad_output element divided by its window's
 /// divisor and added to every tap of that window inside the image.
-/// @param grad_output (N, C, OH, OW). @return grad_input (N, C, H, W).
+/// `grad_output`: (N, C, OH, OW). returns grad_input (N, C, H, W).
 std::vector<float> avg_pool2d_backward(const std::vector<float>& grad_output, const Window2d& window,
                                        bool count_include_pad);
 
@@ -77,7 +77,7 @@ struct CrossEntropyResult {
 
 /// @brief log_softmax followed by the (label-smoothed) negative log-likelihood, per row:
 /// `loss = (1 - smoothing) * -log_probs[target] + smoothing / classes * sum_c -log_probs[c]`.
-/// @param logits (batch, classes); @param target (batch) class indices, batch = target.size().
+/// `logits`: (batch, classes); `target`: (batch) class indices, batch = target.size().
 /// @throws std::out_of_range "target 12 is out of range for 10 classes" for a target outside
 /// [0, classes) that is not ignore_index.
 CrossEntropyResult cross_entropy_forward(const std::vector<float>& logits, const std::vector<std::int64_t>& target,
@@ -85,9 +85,9 @@ CrossEntropyResult cross_entropy_forward(const std::vector<float>& logits, const
 
 /// @brief The gradient of cross-entropy: grad_loss[row] * (softmax - q), q the smoothed one-hot
 /// (1 - smoothing at the target, plus smoothing / classes everywhere); 0 for ignored rows.
-/// @param log_probs (batch, classes), the forward's log_softmax (softmax = exp(log_probs)).
-/// @param target (batch); @param grad_loss (batch) the gradient of each row's loss.
-/// @return grad_logits (batch, classes).
+/// `log_probs`: (batch, classes), the forward's log_softmax (softmax = exp(log_probs)).
+/// `target`: (batch); `grad_loss`: (batch) the gradient of each row's loss.
+/// returns grad_logits (batch, classes).
 /// @throws std::out_of_range as cross_entropy_forward.
 std::vector<float> cross_entropy_backward(const std::vector<float>& log_probs,
                                           const std::vector<std::int64_t>& target,
@@ -109,7 +109,7 @@ void adam_step(std::vector<float>& param, const std::vector<float>& grad, std::v
 // ---- data movement -------------------------------------------------------------------------
 
 /// @brief Transposes each matrix of a batch.
-/// @param x (batch, rows, cols). @return (batch, cols, rows).
+/// `x`: (batch, rows, cols). returns (batch, cols, rows).
 std::vector<float> transpose(const std::vector<float>& x, std::int64_t batch, std::int64_t rows,
                              std::int64_t cols);
 

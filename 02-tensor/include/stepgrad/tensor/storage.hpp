@@ -16,7 +16,8 @@ namespace stepgrad {
 /// @brief A buffer from a device's caching allocator, owned by one or more tensors.
 ///
 /// A tensor is (storage, offset, shape, dtype); `reshape`, `view`, `squeeze`, `unsqueeze`,
-/// `flatten` and `detach()` make new tensors on the same storage. The buffer goes back to the
+/// `flatten`, `detach()` and contiguous slices (`x[i]`, `x.slice(0, a, b)`) make new tensors on
+/// the same storage. The buffer goes back to the
 /// allocator's cache when the last of them goes.
 ///
 /// Every in-place operation bumps `version()`. A tensor saved for backward remembers the
