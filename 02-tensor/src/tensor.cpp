@@ -315,6 +315,9 @@ Tensor& Tensor::mul_(const Tensor& other) {
 
 Tensor& Tensor::mul_(double value) {
     check_in_place("mul_", *this);
+    STEPGRAD_CHECK(dtype() == Dtype::Float32 || value == static_cast<double>(static_cast<std::int64_t>(value)),
+                   "mul_: an Int64 tensor cannot be scaled in place by " << value
+                                                                        << "; use x * value (a Float32 result)");
     get_backend(device()).unary(UnaryOp::MulScalar, dtype(), data_ptr(), data_ptr(), static_cast<std::size_t>(numel()),
                                 value);
     detail::mark_modified(*this);

@@ -88,6 +88,9 @@ TEST_CASE("Int64 arithmetic is exact, comparisons give Float32 masks, and mixing
     CHECK((b / 1.0).dtype() == Dtype::Float32);
     check_tensor(exp(tensor({0}, kInt64)), {1}, {1});
     CHECK_THROWS_WITH(mean(b), Catch::Contains("Float32"));
+    Tensor counts = tensor({2, 4}, kInt64);
+    CHECK_THROWS_WITH(counts.mul_(0.5), Catch::Contains("Int64"));  // would truncate silently
+    CHECK(counts.mul_(3.0).to_vector<std::int64_t>() == std::vector<std::int64_t>{6, 12});
     CHECK_THROWS_WITH(matmul(b.reshape({1, 2}), b.reshape({2, 1})), Catch::Contains("Float32"));
 }
 
