@@ -3,7 +3,7 @@
 // kernels are in cpu_loss_optim_kernels.cpp).
 //
 // Each kernel has a plain twin in reference_kernels.cpp that tests every tap with an `if`, and
-// tests/training_kernels_test.cpp ties the two together. Here, padding is handled by computing,
+// tests/conv_pool_kernels_test.cpp ties the two together. Here, padding is handled by computing,
 // once per call, which outputs of each tap (or which taps of each output) land inside the image
 // (`inside` below), so the inner loops are plain contiguous copies and sums.
 #include "cpu_training_kernels.hpp"

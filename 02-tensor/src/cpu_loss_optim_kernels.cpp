@@ -2,7 +2,7 @@
 // transpose and axpy (see cpu_training_kernels.hpp for what each computes; the convolution and
 // pooling kernels are in cpu_conv_pool_kernels.cpp).
 //
-// Each kernel has a plain twin in reference_kernels.cpp, and tests/training_kernels_test.cpp
+// Each kernel has a plain twin in reference_kernels.cpp, and tests/loss_optim_kernels_test.cpp
 // ties the two together. Here, the inner loops run over contiguous memory so that the compiler
 // can vectorise them, nothing is allocated, and loop-invariant choices (Nesterov or not, the
 // bias corrections of Adam) are made once, outside the loop.
