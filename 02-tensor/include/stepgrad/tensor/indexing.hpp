@@ -2,8 +2,9 @@
 /// @file indexing.hpp
 /// @brief Slicing and integer-array indexing, with gradients that scatter back.
 ///
-/// Indices are float tensors holding whole numbers (stepgrad has float32 tensors only);
-/// negative indices count from the end, as in Python.
+/// Indices are Int64 tensors (float indices are refused with a clear error); negative indices
+/// count from the end, as in Python, and one out of range throws std::out_of_range, found by
+/// the kernel itself (no copy of the indices to the host). Contiguous slices are views.
 
 #include <stepgrad/tensor/tensor.hpp>
 

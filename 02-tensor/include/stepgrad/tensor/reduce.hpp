@@ -32,9 +32,8 @@ Tensor amin(const Tensor& x, const std::vector<std::int64_t>& axes = {}, bool ke
 /// Example: `var(tensor({1, 2, 3, 4}))` is 1.6667.
 Tensor var(const Tensor& x, const std::vector<std::int64_t>& axes = {}, bool unbiased = true,
            bool keepdim = false);
-/// @brief Index of the largest element along `axis` (first one on ties), as a float tensor
-/// (stepgrad has float32 tensors only; indices are exact below 2^24). Without an axis, the
-/// index into the flattened tensor. Not differentiable.
+/// @brief Index of the largest element along `axis` (first one on ties), as an Int64 tensor
+/// (exact at any size). Without an axis, the index into the flattened tensor. Not differentiable.
 /// Example: `argmax(tensor({{1, 5}, {7, 2}}), 1)` is `[1, 0]`.
 Tensor argmax(const Tensor& x, std::optional<std::int64_t> axis = std::nullopt, bool keepdim = false);
 /// @brief Index of the smallest element along `axis`, as argmax.

@@ -12,7 +12,8 @@
 namespace stepgrad {
 
 /// @brief The same elements in a new shape with the same number of elements; one size may be
-/// -1 (inferred). Example: `reshape(arange(6), {2, -1})` has shape `(2, 3)`.
+/// -1 (inferred). A view: the result shares x's storage (no copy).
+/// Example: `reshape(arange(6), {2, -1})` has shape `(2, 3)`.
 Tensor reshape(const Tensor& x, const Shape& shape);
 /// @brief Merges axes `start_axis..end_axis` into one. Example: `(64, 1, 28, 28)` → `(64, 784)`
 /// with `flatten(x, 1)`.

@@ -251,7 +251,7 @@ public:
 
     /// @brief `stepgrad::reshape` (one size may be -1).
     [[nodiscard]] Tensor reshape(const Shape& shape) const;
-    /// @brief `stepgrad::reshape`; every stepgrad tensor is contiguous, so view == reshape.
+    /// @brief `stepgrad::reshape`; every stepgrad tensor is contiguous, so view == reshape (no copy).
     [[nodiscard]] Tensor view(const Shape& shape) const { return reshape(shape); }
     /// @brief `stepgrad::flatten`.
     [[nodiscard]] Tensor flatten(std::int64_t start_axis = 0, std::int64_t end_axis = -1) const;
