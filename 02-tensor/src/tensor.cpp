@@ -39,6 +39,26 @@ void check_index_dtype(const char* op, const Tensor& index) {
 
 void mark_modified(const Tensor& t) { t.impl()->storage->bump_version(); }
 
+void set_data(const Tensor& t, const Tensor& data) {
+    check_defined("set_data", t);
+    check_defined("set_data", data);
+    STEPGRAD_CHECK(t.is_leaf(), "set_data: only a leaf tensor's data can be replaced");
+    STEPGRAD_CHECK(t.dtype() == data.dtype(), "set_data: dtype " << to_string(data.dtype()) << " differs from "
+                                                                << to_string(t.dtype()));
+    TensorImpl& impl = *t.impl();
+    impl.storage = data.impl()->storage;
+    impl.offset = data.impl()->offset;
+    impl.shape = data.shape();
+    if (impl.node) {  // a leaf's gradient accumulator records where its gradient lives
+        impl.node->shape = impl.shape;
+        impl.node->device = data.device();
+    }
+    if (impl.grad) {
+        const Tensor grad(impl.grad);
+        impl.grad = grad.shape() == data.shape() ? grad.detach().to(data.device()).impl() : nullptr;
+    }
+}
+
 }  // namespace detail
 
 namespace {

@@ -339,6 +339,11 @@ void mark_modified(const Tensor& t);
 /// @brief A tensor on `x`'s storage (no copy) with `shape` and `x`'s dtype, starting
 /// `extra_offset` elements after `x`'s first element. Not recorded: callers record it.
 Tensor view_of(const Tensor& x, const Shape& shape, std::int64_t extra_offset = 0);
+/// @brief Points the leaf `t` at `data`'s storage, offset and shape (PyTorch's `set_data`), so
+/// that every handle of `t` sees the new data: how `Module::to(device)` moves a parameter that
+/// a layer also holds as a member. `t`'s gradient, if any, moves to `data`'s device. Throws
+/// unless `t` is a leaf and both have the same dtype.
+void set_data(const Tensor& t, const Tensor& data);
 }  // namespace detail
 
 }  // namespace stepgrad
