@@ -91,14 +91,17 @@ void cross_entropy_backward(const float* log_probs, const std::int64_t* target, 
 namespace {
 
 /// The momentum SGD loop, with the first-step and Nesterov choices fixed at compile time.
+/// The hyper-parameters are copied to locals: read through `u` inside the loop, they could
+/// alias the float arrays written there, so the compiler would reload them every element and
+/// could not vectorise the loop (4-8x slower).
 template <bool FirstStep, bool Nesterov>
 void sgd_momentum_loop(float* param, const float* grad, float* buffer, std::int64_t count, const SgdUpdate& u) {
-    const float keep = 1.0f - u.dampening;
+    const float lr = u.lr, momentum = u.momentum, weight_decay = u.weight_decay, keep = 1.0f - u.dampening;
     for (std::int64_t k = 0; k < count; ++k) {
-        const float g = grad[k] + u.weight_decay * param[k];
-        const float b = FirstStep ? g : u.momentum * buffer[k] + keep * g;
+        const float g = grad[k] + weight_decay * param[k];
+        const float b = FirstStep ? g : momentum * buffer[k] + keep * g;
         buffer[k] = b;
-        param[k] -= u.lr * (Nesterov ? g + u.momentum * b : b);
+        param[k] -= lr * (Nesterov ? g + momentum * b : b);
     }
 }
 
@@ -107,7 +110,8 @@ void sgd_momentum_loop(float* param, const float* grad, float* buffer, std::int6
 void sgd_step(float* param, const float* grad, float* momentum_buffer, std::int64_t count,
               const SgdUpdate& update) {
     if (update.momentum == 0.0f) {
-        for (std::int64_t k = 0; k < count; ++k) param[k] -= update.lr * (grad[k] + update.weight_decay * param[k]);
+        const float lr = update.lr, weight_decay = update.weight_decay;
+        for (std::int64_t k = 0; k < count; ++k) param[k] -= lr * (grad[k] + weight_decay * param[k]);
         return;
     }
     if (update.first_step) {

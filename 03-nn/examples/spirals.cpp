@@ -27,7 +27,7 @@ std::shared_ptr<data::TensorDataset> make_spirals(std::int64_t per_class, Genera
     for (std::int64_t c = 0; c < classes; ++c) {
         for (std::int64_t i = 0; i < per_class; ++i) {
             const double r = static_cast<double>(i) / static_cast<double>(per_class - 1);
-            const double angle = 4.0 * static_cast<double>(c) + 4.0 * r + generator.normal(0.0, 0.15);
+            const double angle = 4.0 * static_cast<double>(c) + 4.0 * r + generator.normal(0.0, 0.25);
             points.push_back(static_cast<float>(r * std::sin(angle)));
             points.push_back(static_cast<float>(r * std::cos(angle)));
             labels.push_back(c);
