@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../bench_timing.hpp"
 #include "stepgrad/nn.hpp"
 
 namespace {
@@ -24,19 +25,7 @@ using stepgrad::Tensor;
 namespace nn = stepgrad::nn;
 namespace F = stepgrad::nn::functional;
 
-// Median over `blocks` timed blocks of `iterations` calls, in microseconds per call.
-double time_per_call(const std::function<void()>& body, int iterations, int blocks = 7) {
-    for (int i = 0; i < iterations / 4 + 1; ++i) body();  // warm-up: caches, allocator
-    std::vector<double> per_call;
-    for (int block = 0; block < blocks; ++block) {
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < iterations; ++i) body();
-        const std::chrono::duration<double, std::micro> elapsed = std::chrono::steady_clock::now() - start;
-        per_call.push_back(elapsed.count() / iterations);
-    }
-    std::sort(per_call.begin(), per_call.end());
-    return per_call[per_call.size() / 2];
-}
+using stepgrad::bench::time_per_call;
 
 // One training step at batch 64: forward, cross-entropy, backward, SGD with momentum 0.9.
 double training_step(const std::shared_ptr<nn::Module>& model, const Shape& input_shape, int iterations) {

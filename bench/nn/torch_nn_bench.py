@@ -6,25 +6,15 @@
 Prints "RESULT <case> <microseconds per iteration>" (median of timed blocks after a warm-up),
 with torch.set_num_threads(THREADS). PyTorch runs its convolutions on oneDNN (mkldnn).
 """
-import statistics
+import os
 import sys
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_timing import time_per_call  # noqa: E402
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-
-def time_per_call(body, iterations, blocks=7):
-    for _ in range(iterations // 4 + 1):
-        body()
-    per_call = []
-    for _ in range(blocks):
-        start = time.perf_counter()
-        for _ in range(iterations):
-            body()
-        per_call.append((time.perf_counter() - start) * 1e6 / iterations)
-    return statistics.median(per_call)
 
 
 def training_step(model, input_shape, iterations):

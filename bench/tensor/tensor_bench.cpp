@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../bench_timing.hpp"
 #include "stepgrad/shared/random.hpp"
 #include "stepgrad/tensor.hpp"
 
@@ -20,20 +21,7 @@ namespace {
 
 using stepgrad::Tensor;
 
-// Median over `blocks` timed blocks of `iterations` calls, in microseconds per call.
-double time_per_call(const std::function<void()>& body, int iterations, int blocks = 7) {
-    for (int i = 0; i < iterations / 4 + 1; ++i) body();  // warm-up: caches, allocator
-    std::vector<double> per_call;
-    for (int block = 0; block < blocks; ++block) {
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < iterations; ++i) body();
-        const std::chrono::duration<double, std::micro> elapsed =
-            std::chrono::steady_clock::now() - start;
-        per_call.push_back(elapsed.count() / iterations);
-    }
-    std::sort(per_call.begin(), per_call.end());
-    return per_call[per_call.size() / 2];
-}
+using stepgrad::bench::time_per_call;
 
 // relu(x @ W + b) forward and backward, x 64x784, W 784x128: one MLP layer's step.
 double linear_relu() {

@@ -6,23 +6,13 @@
 Prints "RESULT <case> <microseconds per iteration>" (median of timed blocks after a warm-up),
 with torch.set_num_threads(THREADS).
 """
-import statistics
+import os
 import sys
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_timing import time_per_call  # noqa: E402
 
 import torch
-
-
-def time_per_call(body, iterations, blocks=7):
-    for _ in range(iterations // 4 + 1):
-        body()
-    per_call = []
-    for _ in range(blocks):
-        start = time.perf_counter()
-        for _ in range(iterations):
-            body()
-        per_call.append((time.perf_counter() - start) * 1e6 / iterations)
-    return statistics.median(per_call)
 
 
 def linear_relu():
