@@ -144,6 +144,8 @@ public:
     /// `a_shape` and `b_shape` may have fewer dimensions than `out_shape` (aligned at the
     /// end) and sizes of 1 where `out_shape` has more. Float32: every op. Int64: Add, Sub,
     /// Mul, Maximum, Minimum and the comparisons. Comparisons write a Float32 mask.
+    /// `out` may be `a` itself when `a_shape == out_shape` (an in-place update, as conv2d's bias
+    /// add): each element of `a` is read only to write the same element of `out`.
     virtual void binary(BinaryOp op, Dtype dtype, const void* a, const Shape& a_shape, const void* b,
                         const Shape& b_shape, void* out, const Shape& out_shape) = 0;
 
