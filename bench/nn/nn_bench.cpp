@@ -91,18 +91,5 @@ int main(int argc, char** argv) {
         {"maxpool2_16x14x14",
          [] { return layer_case(std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions(2)), {64, 16, 14, 14}, 400); }},
     };
-    std::vector<std::string> wanted(argv + 1, argv + argc);
-    if (wanted.empty()) {
-        for (const auto& [name, run] : cases) wanted.push_back(name);
-    }
-    for (const std::string& name : wanted) {
-        auto it = cases.find(name);
-        if (it == cases.end()) {
-            std::fprintf(stderr, "bench_nn: unknown case '%s'\n", name.c_str());
-            return 2;
-        }
-        std::printf("RESULT %s %.3f\n", name.c_str(), it->second());
-        std::fflush(stdout);
-    }
-    return 0;
+    return stepgrad::bench::run_cases("bench_nn", cases, argc, argv);
 }

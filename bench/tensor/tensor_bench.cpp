@@ -70,18 +70,5 @@ int main(int argc, char** argv) {
         {"add_overhead_4", [] { return add_overhead(false); }},
         {"add_overhead_4_grad", [] { return add_overhead(true); }},
     };
-    std::vector<std::string> wanted(argv + 1, argv + argc);
-    if (wanted.empty()) {
-        for (const auto& [name, run] : cases) wanted.push_back(name);
-    }
-    for (const std::string& name : wanted) {
-        auto it = cases.find(name);
-        if (it == cases.end()) {
-            std::fprintf(stderr, "bench_tensor: unknown case '%s'\n", name.c_str());
-            return 2;
-        }
-        std::printf("RESULT %s %.3f\n", name.c_str(), it->second());
-        std::fflush(stdout);
-    }
-    return 0;
+    return stepgrad::bench::run_cases("bench_tensor", cases, argc, argv);
 }
