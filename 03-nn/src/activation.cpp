@@ -1,6 +1,7 @@
 // Activation modules, Flatten and Identity: each forward is one chapter-2 call (whose gradient
 // chapter 2 already defines), each printed as PyTorch prints it.
 #include <stepgrad/nn/activation.hpp>
+#include "python_repr.hpp"
 
 #include <ostream>
 
@@ -11,7 +12,7 @@ void ReLU::pretty_print(std::ostream& stream) const { stream << "ReLU()"; }
 
 Tensor LeakyReLU::forward(const Tensor& input) { return stepgrad::leaky_relu(input, options.negative_slope()); }
 void LeakyReLU::pretty_print(std::ostream& stream) const {
-    stream << "LeakyReLU(negative_slope=" << options.negative_slope() << ")";
+    stream << "LeakyReLU(negative_slope=" << repr::python_float(options.negative_slope()) << ")";
 }
 
 Tensor Sigmoid::forward(const Tensor& input) { return stepgrad::sigmoid(input); }

@@ -1,14 +1,11 @@
 // Batch normalisation: one recorded operation (forward from chapter 2's ops under NoGradGuard,
 // closed-form backward), and the BatchNorm1d/2d layers that hold its parameters and buffers.
 #include <stepgrad/nn/batchnorm.hpp>
+#include "python_repr.hpp"
 #include <stepgrad/shared/error.hpp>
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <iomanip>
 #include <ostream>
-#include <sstream>
 #include <string>
 
 namespace stepgrad::nn {
@@ -24,38 +21,6 @@ void check_per_channel(const char* name, const Tensor& t, const Tensor& input, s
                                                                                   << channels << "] (one per channel), got "
                                                                                   << shape_to_string(t.shape()));
 }
-
-// A float as Python's repr writes it (shortest round trip; 1e-05, 0.1, 1.0), for the layer's repr.
-std::string python_float(double value) {
-    char buffer[40];
-    int precision = 1;
-    for (; precision < 17; ++precision) {  // the fewest significant digits that read back exactly
-        std::snprintf(buffer, sizeof buffer, "%.*e", precision - 1, value);
-        if (std::strtod(buffer, nullptr) == value) break;
-    }
-    std::snprintf(buffer, sizeof buffer, "%.*e", precision - 1, value);
-    const std::string text(buffer);  // "[-]d.ddde±XX"
-    const bool negative = text[0] == '-';
-    const std::size_t first = negative ? 1 : 0, e = text.find('e');
-    const int exponent = std::atoi(text.c_str() + e + 1);
-    std::string digits(1, text[first]);  // the significant digits, without the point
-    if (e > first + 2) digits += text.substr(first + 2, e - first - 2);
-    std::ostringstream out;
-    if (negative) out << '-';
-    if (exponent < -4 || exponent >= 16) {  // Python switches to scientific notation here
-        out << digits[0];
-        if (digits.size() > 1) out << '.' << digits.substr(1);
-        out << 'e' << (exponent < 0 ? '-' : '+') << std::setw(2) << std::setfill('0') << std::abs(exponent);
-    } else if (exponent < 0) {
-        out << "0." << std::string(static_cast<std::size_t>(-exponent - 1), '0') << digits;
-    } else {
-        const auto whole = static_cast<std::size_t>(exponent) + 1;
-        if (digits.size() < whole) digits.append(whole - digits.size(), '0');
-        out << digits.substr(0, whole) << '.' << (digits.size() > whole ? digits.substr(whole) : std::string("0"));
-    }
-    return out.str();
-}
-
 }  // namespace
 
 namespace functional {
@@ -200,8 +165,8 @@ Tensor BatchNormBase::forward(const Tensor& input) {
 }
 
 void BatchNormBase::pretty_print(std::ostream& stream) const {
-    stream << name() << "(" << options.num_features() << ", eps=" << python_float(options.eps())
-           << ", momentum=" << python_float(options.momentum()) << ", affine=" << (options.affine() ? "True" : "False")
+    stream << name() << "(" << options.num_features() << ", eps=" << repr::python_float(options.eps())
+           << ", momentum=" << repr::python_float(options.momentum()) << ", affine=" << (options.affine() ? "True" : "False")
            << ", track_running_stats=" << (options.track_running_stats() ? "True" : "False") << ")";
 }
 

@@ -1,5 +1,6 @@
 // Inverted dropout: a random keep-mask scaled by 1 / (1 - p), multiplied into the input.
 #include <stepgrad/nn/dropout.hpp>
+#include "python_repr.hpp"
 #include <stepgrad/shared/error.hpp>
 #include <stepgrad/shared/random.hpp>
 
@@ -41,6 +42,8 @@ Dropout::Dropout(const DropoutOptions& options_) : Module("Dropout"), options(op
 
 Tensor Dropout::forward(const Tensor& input) { return functional::dropout(input, options.p(), is_training()); }
 
-void Dropout::pretty_print(std::ostream& stream) const { stream << "Dropout(p=" << options.p() << ", inplace=False)"; }
+void Dropout::pretty_print(std::ostream& stream) const {
+    stream << "Dropout(p=" << repr::python_float(options.p()) << ", inplace=False)";
+}
 
 }  // namespace stepgrad::nn
