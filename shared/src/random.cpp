@@ -1,7 +1,10 @@
 #include "stepgrad/shared/random.hpp"
 
 #include <cmath>
+#include <bit>
 #include <numbers>
+#include <sstream>
+#include <stdexcept>
 
 #include "stepgrad/shared/error.hpp"
 
@@ -35,6 +38,27 @@ std::uint64_t Generator::below(std::uint64_t n) {
     std::uint64_t r = engine_();
     while (r >= limit) r = engine_();
     return r % n;
+}
+
+std::string Generator::state() const {
+    // The engine writes its words as decimal text; the spare normal goes as its exact bits.
+    std::ostringstream text;
+    text << engine_ << ' ' << (has_spare_normal_ ? 1 : 0) << ' ' << std::bit_cast<std::uint64_t>(spare_normal_);
+    return text.str();
+}
+
+void Generator::set_state(const std::string& state) {
+    std::istringstream text(state);
+    std::mt19937_64 engine;
+    int has_spare = 0;
+    std::uint64_t spare_bits = 0;
+    text >> engine >> has_spare >> spare_bits;
+    if (text.fail() || (has_spare != 0 && has_spare != 1) || !(text >> std::ws).eof()) {
+        throw std::invalid_argument("Generator::set_state: not a state written by Generator::state()");
+    }
+    engine_ = engine;
+    has_spare_normal_ = has_spare == 1;
+    spare_normal_ = std::bit_cast<double>(spare_bits);
 }
 
 }  // namespace stepgrad

@@ -26,3 +26,4 @@
 #include <stepgrad/tensor/shape_ops.hpp>
 #include <stepgrad/tensor/softmax.hpp>
 #include <stepgrad/tensor/tensor.hpp>
+#include <stepgrad/tensor/threads.hpp>

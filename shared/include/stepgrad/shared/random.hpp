@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace stepgrad {
 
@@ -41,6 +42,16 @@ public:
 
     /// @brief A uniform integer in [0, n); `n` must be positive.
     std::uint64_t below(std::uint64_t n);
+
+    /// @brief The whole state as text: the engine's 312 words and the kept Box–Muller normal.
+    ///
+    /// A checkpoint stores it so that training resumes with the very numbers it would have
+    /// drawn (dropout masks, shuffles). Example: `std::string saved = gen.state();` ... later
+    /// `gen.set_state(saved);` and the stream continues where `saved` was taken.
+    [[nodiscard]] std::string state() const;
+
+    /// @brief Restores a state from state(); throws std::invalid_argument when `state` is not one.
+    void set_state(const std::string& state);
 
 private:
     std::mt19937_64 engine_;

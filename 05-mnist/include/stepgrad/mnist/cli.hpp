@@ -1,0 +1,29 @@
+#pragma once
+/// @file cli.hpp
+/// @brief The `stepgrad-mnist` command line: `train`, `eval` and `predict`.
+///
+/// Kept in the library, apart from `main`, so that tests run it with any arguments and read
+/// what it prints and the exit code it returns.
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace stepgrad::mnist {
+
+/// @brief Exit codes of `stepgrad-mnist`.
+enum ExitCode : int {
+    kExitOk = 0,          ///< done
+    kExitFailure = 1,     ///< something broke while running (not the user's input)
+    kExitBadInput = 2,    ///< a bad flag or value, missing or malformed data, an unfit checkpoint
+};
+
+/// @brief Runs `stepgrad-mnist` with `args` (without the program name) and returns its exit code.
+///
+/// Reports go to `out`. An error is one line on `err` (`stepgrad-mnist: error: ...`), never
+/// an exception. `interactive` says that `out` is a terminal: progress is then drawn as a bar
+/// that redraws itself, else printed as plain periodic lines.
+/// Example: `run_cli({"train", "--epochs", "2"}, std::cout, std::cerr, true)`.
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive);
+
+}  // namespace stepgrad::mnist

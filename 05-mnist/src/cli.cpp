@@ -1,0 +1,160 @@
+// stepgrad-mnist's command line, parsed with CLI11: the flags of train, eval and predict, and
+// the mapping of every error to one line and an exit code.
+#include "stepgrad/mnist/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <ostream>
+#include <stdexcept>
+
+#include "cli_commands.hpp"
+#include "stepgrad/mnist/idx.hpp"
+
+namespace stepgrad::mnist {
+
+namespace {
+
+// Flags of `train` given as text and turned into TrainOptions after parsing.
+struct TrainText {
+    std::string model = "mlp", hidden = "256,128", channels = "32,64";
+    std::string optimizer = "adam", scheduler = "cosine", device = "cpu";
+    double lr = 0.0;
+};
+
+Device parse_device(const std::string& name) { return name == "cuda" ? Device::CUDA : Device::CPU; }
+
+void add_train_flags(CLI::App& train, cli::TrainRequest& request, TrainText& text) {
+    TrainOptions& o = request.options;
+    train.add_option("--model", text.model, "mlp or cnn")->check(CLI::IsMember({"mlp", "cnn"}))->capture_default_str();
+    train.add_option("--hidden", text.hidden, "MLP hidden layer sizes")->capture_default_str();
+    train.add_option("--channels", text.channels, "CNN conv block widths (3x3 conv, ReLU, 2x2 max-pool each)")
+        ->capture_default_str();
+    train.add_flag("--batchnorm", o.model.batchnorm, "batch norm after each Linear / Conv2d");
+    train.add_option("--dropout", o.model.dropout, "dropout probability (0: none)")->capture_default_str();
+    train.add_option("--epochs", o.epochs, "epochs in all")->capture_default_str();
+    train.add_option("--batch-size", o.batch_size, "images per batch")->capture_default_str();
+    train.add_option("--lr", text.lr, "learning rate (default: 0.001 for adam/adamw, 0.01 for sgd)");
+    train.add_option("--optimizer", text.optimizer, "sgd, adam or adamw")
+        ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
+    train.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+    train.add_option("--weight-decay", o.weight_decay, "weight decay (AdamW: decoupled)")->capture_default_str();
+    train.add_option("--scheduler", text.scheduler, "none, step, cosine or onecycle")
+        ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}))->capture_default_str();
+    train.add_flag("--augment", o.augment, "shift training images by up to 2 pixels");
+    train.add_option("--seed", o.seed, "seed of weights, shuffles, dropout and shifts")->capture_default_str();
+    train.add_option("--device", text.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+    train.add_option("--threads", request.threads, "CPU threads (0: 1 for the MLP, 2 for the CNN)")->capture_default_str();
+    train.add_option("--limit", o.train_limit, "train on the first N images only (0: all)")->capture_default_str();
+    train.add_option("--data", request.data, "MNIST-format IDX directory (default: Debian's Fashion-MNIST)");
+    train.add_option("--save", request.save, "write a checkpoint here after every epoch");
+    train.add_option("--resume", request.resume, "continue the run saved in this checkpoint");
+    train.add_option("--metrics", request.metrics, "write one CSV row per epoch here");
+    train.add_option("--plot", request.plot, "draw the loss and accuracy curves here (SVG)");
+}
+
+// After parsing: the text flags become options, and the flags the user typed are noted.
+void finish_train_request(const CLI::App& train, cli::TrainRequest& request, const TrainText& text) {
+    TrainOptions& o = request.options;
+    o.model.kind = text.model == "cnn" ? ModelKind::CNN : ModelKind::MLP;
+    o.model.hidden = parse_sizes(text.hidden, "--hidden");
+    o.model.channels = parse_sizes(text.channels, "--channels");
+    o.optimizer = text.optimizer == "sgd" ? OptimizerKind::SGD
+                  : text.optimizer == "adamw" ? OptimizerKind::AdamW : OptimizerKind::Adam;
+    o.scheduler = text.scheduler == "none" ? SchedulerKind::None
+                  : text.scheduler == "step" ? SchedulerKind::Step
+                  : text.scheduler == "onecycle" ? SchedulerKind::OneCycle : SchedulerKind::Cosine;
+    o.device = parse_device(text.device);
+    for (const CLI::Option* option : train.get_options()) {
+        if (option->count() > 0) request.given.insert(option->get_name());
+    }
+    if (request.given.contains("--lr")) o.lr = text.lr;
+}
+
+void add_use_flags(CLI::App& command, cli::UseRequest& request, std::string& device) {
+    command.add_option("--checkpoint", request.checkpoint, "a checkpoint written by train --save")->required();
+    command.add_option("--data", request.data, "MNIST-format IDX directory (default: Debian's Fashion-MNIST)");
+    command.add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+    command.add_option("--threads", request.threads, "CPU threads (0: the model's default)")->capture_default_str();
+}
+
+// One line, whatever the message holds.
+std::string one_line(std::string message) {
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    return message;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive) {
+    CLI::App app{"stepgrad-mnist: train, evaluate and use an MLP or a CNN on MNIST-format data", "stepgrad-mnist"};
+    app.require_subcommand(1);
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // as argparse: the last wins
+    app.set_help_all_flag("--help-all", "every command's flags");
+
+    cli::TrainRequest train_request;
+    train_request.interactive = interactive;
+    TrainText train_text;
+    CLI::App* train = app.add_subcommand("train", "train a model (the bare command: the default MLP on Fashion-MNIST)");
+    add_train_flags(*train, train_request, train_text);
+
+    cli::UseRequest eval_request;
+    std::string eval_device = "cpu";
+    CLI::App* eval = app.add_subcommand("eval", "test accuracy and confusion matrix of a checkpoint");
+    add_use_flags(*eval, eval_request, eval_device);
+
+    cli::UseRequest predict_request;
+    std::string predict_device = "cpu";
+    CLI::App* predict = app.add_subcommand("predict", "show one image as text, with the model's top 3 classes");
+    add_use_flags(*predict, predict_request, predict_device);
+    predict->add_option("--index", predict_request.index, "which image of the split")->capture_default_str();
+    predict->add_option("--split", predict_request.split, "test or train")
+        ->check(CLI::IsMember({"test", "train"}))->capture_default_str();
+
+    const bool known_command = !args.empty() && (args[0] == "train" || args[0] == "eval" || args[0] == "predict");
+    if (!args.empty() && !args[0].starts_with("-") && !known_command) {
+        err << "stepgrad-mnist: error: unknown command '" << args[0] << "': the commands are train, eval and predict\n";
+        return kExitBadInput;
+    }
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses from the back
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help, out, err);
+    } catch (const CLI::CallForAllHelp& help) {
+        return app.exit(help, out, err);
+    } catch (const CLI::ParseError& error) {
+        err << "stepgrad-mnist: error: " << one_line(error.what()) << " (see stepgrad-mnist --help)\n";
+        return kExitBadInput;
+    }
+
+    try {
+        if (*train) {
+            finish_train_request(*train, train_request, train_text);
+            return cli::train(train_request, out);
+        }
+        if (*eval) {
+            eval_request.device = parse_device(eval_device);
+            return cli::eval(eval_request, out);
+        }
+        predict_request.device = parse_device(predict_device);
+        return cli::predict(predict_request, out);
+    } catch (const std::invalid_argument& error) {  // a bad value
+        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
+        return kExitBadInput;
+    } catch (const DataNotFound& error) {
+        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
+        return kExitBadInput;
+    } catch (const IdxError& error) {
+        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
+        return kExitBadInput;
+    } catch (const nn::CheckpointError& error) {
+        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
+        return kExitBadInput;
+    } catch (const std::exception& error) {  // not the input: something broke
+        err << "stepgrad-mnist: failed: " << one_line(error.what()) << "\n";
+        return kExitFailure;
+    }
+}
+
+}  // namespace stepgrad::mnist

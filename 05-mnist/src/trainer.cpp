@@ -1,0 +1,193 @@
+// The training loop of chapter 5. One epoch reads like the PyTorch loop it mirrors:
+//   for images, labels in loader: zero_grad; loss = cross_entropy(model(images), labels);
+//   loss.backward(); optimizer.step()
+// followed by an evaluation on the test split. Saving and resuming are in training_checkpoint.cpp.
+#include "stepgrad/mnist/trainer.hpp"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+namespace stepgrad::mnist {
+
+namespace {
+
+void check_options(const TrainOptions& options) {
+    auto require = [](bool ok, const std::string& message) {
+        if (!ok) throw std::invalid_argument(message);
+    };
+    require(options.epochs >= 1, "--epochs must be at least 1, got " + std::to_string(options.epochs));
+    require(options.batch_size >= 1, "--batch-size must be at least 1, got " + std::to_string(options.batch_size));
+    require(!options.lr || (*options.lr > 0.0 && std::isfinite(*options.lr)), "--lr must be a positive number");
+    require(options.momentum >= 0.0 && options.momentum < 1.0, "--momentum must be in [0, 1)");
+    require(options.weight_decay >= 0.0 && std::isfinite(options.weight_decay), "--weight-decay must be >= 0");
+    require(options.train_limit >= 0, "--limit must be >= 0 (0: all training images)");
+    require(has_backend(options.device),
+            "--device cuda: this build has no CUDA backend (build chapter 4: cmake --preset cuda)");
+}
+
+double peak_rss_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kibibytes
+}
+
+}  // namespace
+
+std::string to_string(OptimizerKind kind) {
+    switch (kind) {
+        case OptimizerKind::SGD: return "sgd";
+        case OptimizerKind::Adam: return "adam";
+        case OptimizerKind::AdamW: return "adamw";
+    }
+    return "?";
+}
+
+std::string to_string(SchedulerKind kind) {
+    switch (kind) {
+        case SchedulerKind::None: return "none";
+        case SchedulerKind::Step: return "step";
+        case SchedulerKind::Cosine: return "cosine";
+        case SchedulerKind::OneCycle: return "onecycle";
+    }
+    return "?";
+}
+
+double default_lr(OptimizerKind kind) { return kind == OptimizerKind::SGD ? 0.01 : 0.001; }
+
+Trainer::Trainer(const MnistData& data, TrainOptions options) : Trainer(data, std::move(options), FromCheckpoint{}) {
+    build();
+}
+
+// Everything but the model's weights: options checked and completed, the training split chosen,
+// its statistics measured, and the generator seeded. build() then makes the model.
+Trainer::Trainer(const MnistData& data, TrainOptions options, FromCheckpoint) : data_(&data), options_(std::move(options)) {
+    check_options(options_);
+    if (!options_.lr) options_.lr = default_lr(options_.optimizer);
+    const Shape& image_shape = data.train.images.shape();  // (N, C, H, W)
+    options_.model.image_channels = image_shape[1];
+    options_.model.image_height = image_shape[2];
+    options_.model.image_width = image_shape[3];
+    options_.model.num_classes = data.num_classes;
+
+    Tensor images = data.train.images;
+    Tensor labels = data.train.labels;
+    if (options_.train_limit > 0 && options_.train_limit < images.size(0)) {
+        images = narrow(images, 0, 0, options_.train_limit);
+        labels = narrow(labels, 0, 0, options_.train_limit);
+    }
+    train_set_ = std::make_shared<data::TensorDataset>(images, labels);
+    std::tie(pixel_mean_, pixel_std_) = pixel_mean_std(images);
+    manual_seed(options_.seed);
+}
+
+// The model, the optimizer over its parameters (on the device), the schedule and the loader.
+void Trainer::build() {
+    model_ = make_model(options_.model);
+    model_->to(options_.device);
+    const std::vector<Tensor> parameters = model_->parameters();
+    const double lr = *options_.lr;
+    switch (options_.optimizer) {
+        case OptimizerKind::SGD:
+            optimizer_ = std::make_unique<optim::SGD>(
+                parameters, optim::SGDOptions(lr).momentum(options_.momentum).weight_decay(options_.weight_decay));
+            break;
+        case OptimizerKind::Adam:
+            optimizer_ = std::make_unique<optim::Adam>(parameters, optim::AdamOptions(lr).weight_decay(options_.weight_decay));
+            break;
+        case OptimizerKind::AdamW:
+            optimizer_ = std::make_unique<optim::AdamW>(parameters, optim::AdamWOptions(lr).weight_decay(options_.weight_decay));
+            break;
+    }
+    make_loader();
+    const std::int64_t epochs = options_.epochs;
+    switch (options_.scheduler) {
+        case SchedulerKind::None: scheduler_.reset(); break;
+        case SchedulerKind::Step:
+            scheduler_ = std::make_unique<optim::StepLR>(*optimizer_, std::max<std::int64_t>(1, epochs / 3), 0.1);
+            break;
+        case SchedulerKind::Cosine: scheduler_ = std::make_unique<optim::CosineAnnealingLR>(*optimizer_, epochs); break;
+        case SchedulerKind::OneCycle: {
+            // SGD without momentum has no momentum to cycle (PyTorch refuses it too).
+            const bool cycle_momentum = options_.optimizer != OptimizerKind::SGD || options_.momentum > 0.0;
+            scheduler_ = std::make_unique<optim::OneCycleLR>(
+                *optimizer_, optim::OneCycleLROptions(lr, epochs * loader_->size()).cycle_momentum(cycle_momentum));
+            break;
+        }
+    }
+}
+
+// Shuffled batches, reseeded per epoch from the run's seed; shifts (when augmenting) draw from
+// the loader's own generator, so each epoch's batches depend on the seed and the epoch alone.
+void Trainer::make_loader() {
+    // Batch norm cannot train on a last batch of one image: drop it in that one case.
+    const bool lone_last_batch = train_set_->size() % options_.batch_size == 1 && train_set_->size() > 1;
+    loader_ = std::make_unique<data::DataLoader>(
+        train_set_,
+        data::DataLoaderOptions(options_.batch_size).shuffle(true).drop_last(lone_last_batch).seed(options_.seed));
+    if (options_.augment) {
+        loader_->add_transform(data::RandomShift(2, loader_->generator()));
+    }
+    loader_->add_transform(data::Normalize({pixel_mean_}, {pixel_std_}));
+}
+
+EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
+    model_->train();
+    const std::int64_t total = loader_->size();
+    const bool per_batch_schedule = options_.scheduler == SchedulerKind::OneCycle;
+    double loss_sum = 0.0;
+    std::int64_t correct = 0;
+    std::int64_t seen = 0;
+    std::int64_t done = 0;
+    double lr_used = current_lr();
+    const auto start = std::chrono::steady_clock::now();
+    for (data::Batch& batch : *loader_) {
+        const Tensor images = batch.data.to(options_.device);   // (B, C, H, W), normalised
+        const Tensor labels = batch.target.to(options_.device);  // (B), Int64
+        optimizer_->zero_grad();
+        const Tensor logits = model_->forward(images);  // (B, classes)
+        const Tensor loss = nn::functional::cross_entropy(logits, labels);
+        loss.backward();
+        lr_used = current_lr();
+        optimizer_->step();
+        if (per_batch_schedule) scheduler_->step();
+
+        const std::int64_t batch_size = labels.size(0);
+        loss_sum += loss.item<double>() * static_cast<double>(batch_size);
+        correct += std::llround(metrics::accuracy(logits, labels) * static_cast<double>(batch_size));
+        seen += batch_size;
+        ++done;
+        if (on_batch) on_batch(done, total, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (scheduler_ && !per_batch_schedule) scheduler_->step();
+
+    const Evaluation test = evaluate(classifier(), data_->test, data_->num_classes);
+    EpochMetrics metrics;
+    metrics.epoch = epochs_done() + 1;
+    metrics.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
+    metrics.train_accuracy = seen > 0 ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+    metrics.test_loss = test.loss;
+    metrics.test_accuracy = test.accuracy;
+    metrics.train_seconds = seconds;
+    metrics.images_per_second = seconds > 0.0 ? static_cast<double>(seen) / seconds : 0.0;
+    metrics.lr = lr_used;
+    metrics.peak_rss_mib = peak_rss_mib();
+    history_.push_back(metrics);
+    return metrics;
+}
+
+Classifier Trainer::classifier() const {
+    return Classifier{.model = model_, .mean = pixel_mean_, .stddev = pixel_std_, .device = options_.device,
+                      .description = describe(options_.model) + ", " + std::to_string(epochs_done()) + " epochs on " + data_->name};
+}
+
+double Trainer::current_lr() const { return optimizer_->param_groups().front().options().get_lr(); }
+
+std::int64_t Trainer::train_size() const { return train_set_->size(); }
+
+std::int64_t Trainer::batches_per_epoch() const { return loader_->size(); }
+
+}  // namespace stepgrad::mnist
