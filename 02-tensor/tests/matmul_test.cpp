@@ -78,3 +78,22 @@ TEST_CASE("gradcheck of the linear layer sigmoid(x @ W^T + b) with transposed in
     Tensor constant_input = x.detach();
     CHECK(gradcheck([](const std::vector<Tensor>& in) { return matmul(in[0], in[1].t()); }, {constant_input, w}));
 }
+
+TEST_CASE("set_num_threads sets the threads of the matrix products, and the result does not depend on them",
+          "[chapter02][matmul][threads]") {
+    const int before = stepgrad::get_num_threads();
+    stepgrad::Generator generator(4);
+    const stepgrad::Tensor a = stepgrad::randn({96, 200}, generator);
+    const stepgrad::Tensor b = stepgrad::randn({200, 64}, generator);
+    stepgrad::set_num_threads(1);
+    CHECK(stepgrad::get_num_threads() == 1);
+    const std::vector<float> one_thread = stepgrad::matmul(a, b).to_vector();
+    stepgrad::set_num_threads(0);  // at least one
+    CHECK(stepgrad::get_num_threads() == 1);
+    stepgrad::set_num_threads(2);
+    CHECK(stepgrad::get_num_threads() >= 1);  // OpenBLAS caps it at the machine's cores
+    const std::vector<float> two_threads = stepgrad::matmul(a, b).to_vector();
+    CHECK(two_threads.size() == one_thread.size());
+    for (std::size_t i = 0; i < one_thread.size(); ++i) CHECK(two_threads[i] == Approx(one_thread[i]).margin(1e-4));
+    stepgrad::set_num_threads(before);
+}

@@ -32,6 +32,7 @@ void check_config(const ModelConfig& config) {
 }
 
 // Flatten, then Linear → [BatchNorm1d] → ReLU → [Dropout] per hidden size, then the classifier.
+//! [mlp]
 std::shared_ptr<nn::Sequential> make_mlp(const ModelConfig& config) {
     auto model = std::make_shared<nn::Sequential>();
     model->push_back(std::make_shared<nn::Flatten>());
@@ -46,9 +47,11 @@ std::shared_ptr<nn::Sequential> make_mlp(const ModelConfig& config) {
     model->push_back(std::make_shared<nn::Linear>(features, config.num_classes));
     return model;
 }
+//! [mlp]
 
 // Conv 3x3 pad 1 → [BatchNorm2d] → ReLU → MaxPool 2 per block, then Flatten → [Dropout] → Linear.
 // A conv followed by batch norm has no bias: the norm's shift would cancel it.
+//! [cnn]
 std::shared_ptr<nn::Sequential> make_cnn(const ModelConfig& config) {
     auto model = std::make_shared<nn::Sequential>();
     std::int64_t in_channels = config.image_channels;
@@ -69,6 +72,7 @@ std::shared_ptr<nn::Sequential> make_cnn(const ModelConfig& config) {
     model->push_back(std::make_shared<nn::Linear>(in_channels * height * width, config.num_classes));
     return model;
 }
+//! [cnn]
 
 const std::string& require(const std::map<std::string, std::string>& metadata, const std::string& key) {
     auto found = metadata.find(key);

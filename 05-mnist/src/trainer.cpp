@@ -143,6 +143,7 @@ EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
     std::int64_t done = 0;
     double lr_used = current_lr();
     const auto start = std::chrono::steady_clock::now();
+    //! [training loop]
     for (data::Batch& batch : *loader_) {
         const Tensor images = batch.data.to(options_.device);   // (B, C, H, W), normalised
         const Tensor labels = batch.target.to(options_.device);  // (B), Int64
@@ -161,6 +162,7 @@ EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
         ++done;
         if (on_batch) on_batch(done, total, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
     }
+    //! [training loop]
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (scheduler_ && !per_batch_schedule) scheduler_->step();
 

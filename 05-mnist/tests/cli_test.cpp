@@ -95,7 +95,7 @@ TEST_CASE("cli: --device cuda without a CUDA backend is a bad value", "[chapter0
 TEST_CASE("cli: train prints epochs and a confusion report, and writes the checkpoint, CSV and SVG",
           "[chapter05][cli]") {
     synthetic::Dataset files(300, 100);
-    synthetic::TempDir outputs("cli");
+    synthetic::TempDir outputs;
     const auto checkpoint = outputs.path / "run.safetensors";
     const auto csv = outputs.path / "metrics.csv";
     const auto svg = outputs.path / "curves.svg";
@@ -145,7 +145,7 @@ TEST_CASE("cli: train prints epochs and a confusion report, and writes the check
 
 TEST_CASE("cli: a checkpoint from another model or other data is refused", "[chapter05][cli]") {
     synthetic::Dataset files(100, 40);
-    synthetic::TempDir outputs("cli");
+    synthetic::TempDir outputs;
     const auto checkpoint = outputs.path / "mlp.safetensors";
     REQUIRE(run(quick_train(files, {"--save", checkpoint.string()}, "1")).code == 0);
 
@@ -155,7 +155,7 @@ TEST_CASE("cli: a checkpoint from another model or other data is refused", "[cha
                     "--hidden 64 disagrees");
 
     // The same checkpoint on a dataset of 7x7 images.
-    synthetic::TempDir small("small");
+    synthetic::TempDir small;
     IdxArray images{{20, 7, 7}, std::vector<std::uint8_t>(20 * 49, 9)};
     IdxArray labels{{20}, std::vector<std::uint8_t>(20, 0)};
     labels.values[1] = 1;
@@ -174,7 +174,7 @@ TEST_CASE("cli: a checkpoint from another model or other data is refused", "[cha
 TEST_CASE("cli: train 2 epochs, save, resume for 2 more: the same weights as 4 epochs in one go",
           "[chapter05][cli][resume]") {
     synthetic::Dataset files(200, 50);
-    synthetic::TempDir outputs("cli");
+    synthetic::TempDir outputs;
     const std::string data = files.directory.path.string();
     const auto half = (outputs.path / "half.safetensors").string();
     const auto resumed = (outputs.path / "resumed.safetensors").string();

@@ -32,7 +32,7 @@ bool same_bits(const nn::Module& a, const nn::Module& b) {
 
 void check_exact_resume(const TrainOptions& options) {
     synthetic::Dataset files(300, 100);
-    synthetic::TempDir checkpoints("resume");
+    synthetic::TempDir checkpoints;
     const MnistData data = load_mnist(files.directory.path);
 
     Trainer straight(data, options);
@@ -89,7 +89,7 @@ TEST_CASE("exact resume: a CNN with SGD, momentum, weight decay and a one-cycle 
 
 TEST_CASE("a resumed run cannot stretch its schedule, and a checkpoint must fit the data", "[chapter05][resume]") {
     synthetic::Dataset files(100, 50);
-    synthetic::TempDir checkpoints("resume");
+    synthetic::TempDir checkpoints;
     const MnistData data = load_mnist(files.directory.path);
     TrainOptions options;
     options.model.hidden = {16};
@@ -103,7 +103,7 @@ TEST_CASE("a resumed run cannot stretch its schedule, and a checkpoint must fit 
     CHECK(Trainer::resume(data, path, 2).epochs_done() == 1);
 
     // The same checkpoint against images of another size.
-    synthetic::TempDir other("other");
+    synthetic::TempDir other;
     const MnistData wrong{.train = {narrow(data.train.images, 3, 0, 10), data.train.labels},
                           .test = {narrow(data.test.images, 3, 0, 10), data.test.labels},
                           .num_classes = data.num_classes,
@@ -116,7 +116,7 @@ TEST_CASE("a resumed run cannot stretch its schedule, and a checkpoint must fit 
 
 TEST_CASE("a file that is not a training checkpoint is refused by name", "[chapter05][resume]") {
     synthetic::Dataset files(50, 20);
-    synthetic::TempDir checkpoints("resume");
+    synthetic::TempDir checkpoints;
     const MnistData data = load_mnist(files.directory.path);
     const auto plain = checkpoints.path / "plain.safetensors";
     nn::save(*make_model(ModelConfig{}), plain);  // a model alone, from chapter 3

@@ -6,33 +6,17 @@
 #include <stepgrad/mnist/idx.hpp>
 #include <stepgrad/shared/random.hpp>
 
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 
-#include <unistd.h>
+#include "idx_test_helpers.hpp"
 
 namespace synthetic {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system's temporary directory, removed with everything in it.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name) {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("stepgrad-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
+using idx_test::TempDir;  // a fresh temporary directory, removed with everything in it
 
 constexpr std::int64_t kSide = 14;
 constexpr std::int64_t kClasses = 10;
@@ -64,7 +48,7 @@ inline void write_split(const fs::path& directory, const std::string& prefix, st
 // A dataset of `train` and `test` images in a fresh temporary directory.
 struct Dataset {
     TempDir directory;
-    Dataset(std::int64_t train = 600, std::int64_t test = 200) : directory("synthetic") {
+    Dataset(std::int64_t train = 600, std::int64_t test = 200) {
         write_split(directory.path, "train", train, 1);
         write_split(directory.path, "t10k", test, 2);
     }
