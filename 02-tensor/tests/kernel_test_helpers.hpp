@@ -104,7 +104,10 @@ inline std::vector<Window2d> pool_windows() {
             {3, 2, 5, 7, 2, 3, 1, 2, 1, 1, 1, 1, true},
             {3, 2, 7, 5, 3, 3, 1, 1, 1, 1, 2, 2, false},
             {3, 2, 7, 7, 3, 3, 3, 3, 1, 1, 1, 1, true},
-            {3, 2, 7, 5, 2, 2, 2, 2, 1, 1, 1, 1, false}};
+            {3, 2, 7, 5, 2, 2, 2, 2, 1, 1, 1, 1, false},
+            // the CNN's 2x2 pool (max pooling's fast path): odd sizes drop the last row and column
+            {3, 2, 7, 5, 2, 2, 2, 2, 0, 0, 1, 1, false},
+            {2, 3, 8, 6, 2, 2, 2, 2, 0, 0, 1, 1, false}};
 }
 
 }  // namespace kernel_test

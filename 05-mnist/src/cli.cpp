@@ -44,7 +44,7 @@ void add_train_flags(CLI::App& train, cli::TrainRequest& request, TrainText& tex
     train.add_flag("--augment", o.augment, "shift training images by up to 2 pixels");
     train.add_option("--seed", o.seed, "seed of weights, shuffles, dropout and shifts")->capture_default_str();
     train.add_option("--device", text.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-    train.add_option("--threads", request.threads, "CPU threads (0: 1 for the MLP, 2 for the CNN)")->capture_default_str();
+    train.add_option("--threads", request.threads, "CPU threads (0: 2, or 1 for a CNN narrower than 16 channels)")->capture_default_str();
     train.add_option("--limit", o.train_limit, "train on the first N images only (0: all)")->capture_default_str();
     train.add_option("--data", request.data, "MNIST-format IDX directory (default: Debian's Fashion-MNIST)");
     train.add_option("--save", request.save, "write a checkpoint here after every epoch");

@@ -57,7 +57,8 @@ void print_run_header(std::ostream& out, const MnistData& data, const Trainer& t
         << " training and " << with_commas(data.test.images.size(0)) << " test images, " << o.model.image_height << "x"
         << o.model.image_width << ", " << data.num_classes << " classes\n";
     out << "model: " << describe(o.model) << " (" << with_commas(trainer.model().parameter_count()) << " parameters)\n";
-    out << "training: " << o.epochs << " epochs, batch " << o.batch_size << ", " << to_string(o.optimizer) << " lr "
+    out << "training: " << o.epochs << (o.epochs == 1 ? " epoch" : " epochs") << ", batch " << o.batch_size << ", "
+        << to_string(o.optimizer) << " lr "
         << number(*o.lr);
     if (o.optimizer == OptimizerKind::SGD) out << " momentum " << number(o.momentum);
     if (o.weight_decay > 0.0) out << " weight decay " << number(o.weight_decay);
@@ -108,7 +109,7 @@ int train(const TrainRequest& request, std::ostream& out) {
         trainer.emplace(data, request.options);
     }
     const TrainOptions& options = trainer->options();
-    const int threads = use_threads(request.threads, options.model.kind == ModelKind::CNN ? 2 : 1);
+    const int threads = use_threads(request.threads, default_threads(options.model));
     print_run_header(out, data, *trainer, threads);
     if (!request.resume.empty()) {
         out << "resumed from " << request.resume.string() << " after epoch " << trainer->epochs_done() << "\n";
@@ -138,9 +139,10 @@ int train(const TrainRequest& request, std::ostream& out) {
 }
 
 int eval(const UseRequest& request, std::ostream& out) {
+    check_device(request.device);
     const MnistData data = load_data(request.data);
     const Classifier classifier = load_classifier(request.checkpoint, data, request.device);
-    use_threads(request.threads, 1);
+    use_threads(request.threads, 1);  // one pass, no backward: one thread is plenty
     const Evaluation test = evaluate(classifier, data.test, data.num_classes);
     out << request.checkpoint.string() << ": " << classifier.description << "\n";
     out << "test accuracy " << percent(test.accuracy) << " on " << with_commas(test.confusion.total()) << " "
@@ -151,6 +153,7 @@ int eval(const UseRequest& request, std::ostream& out) {
 }
 
 int predict(const UseRequest& request, std::ostream& out) {
+    check_device(request.device);
     const MnistData data = load_data(request.data);
     const Split& split = request.split == "train" ? data.train : data.test;
     const std::int64_t count = split.images.size(0);

@@ -49,5 +49,7 @@ void print_confusion_report(std::ostream& out, const metrics::ConfusionMatrix& c
 MnistData load_data(const std::filesystem::path& directory);
 // Sets the CPU threads (0: `fallback`) and returns the number in use.
 int use_threads(int requested, int fallback);
+// The threads training `model` is fastest with on two cores (--threads 0).
+int default_threads(const ModelConfig& model);
 
 }  // namespace stepgrad::mnist::cli

@@ -24,8 +24,29 @@ void check_options(const TrainOptions& options) {
     require(options.momentum >= 0.0 && options.momentum < 1.0, "--momentum must be in [0, 1)");
     require(options.weight_decay >= 0.0 && std::isfinite(options.weight_decay), "--weight-decay must be >= 0");
     require(options.train_limit >= 0, "--limit must be >= 0 (0: all training images)");
-    require(has_backend(options.device),
-            "--device cuda: this build has no CUDA backend (build chapter 4: cmake --preset cuda)");
+    check_device(options.device);
+}
+
+// How many rows of the logits (B, classes) have their largest value (the first one; a NaN counts
+// as largest, as in argmax) at the row's label. On the CPU the logits are read in place: the
+// five tensor operations of metrics::accuracy cost more than counting a few hundred numbers.
+std::int64_t count_correct(const Tensor& logits, const Tensor& labels) {
+    const std::int64_t rows = logits.size(0);
+    if (logits.device() != Device::CPU) {
+        return std::llround(metrics::accuracy(logits, labels) * static_cast<double>(rows));
+    }
+    const std::int64_t classes = logits.size(1);
+    const float* row = logits.data_ptr<float>();
+    const std::int64_t* label = labels.data_ptr<std::int64_t>();
+    std::int64_t correct = 0;
+    for (std::int64_t r = 0; r < rows; ++r, row += classes) {
+        std::int64_t best = 0;
+        for (std::int64_t c = 1; c < classes; ++c) {
+            if (row[c] > row[best] || (std::isnan(row[c]) && !std::isnan(row[best]))) best = c;
+        }
+        correct += best == label[r] ? 1 : 0;
+    }
+    return correct;
 }
 
 double peak_rss_mib() {
@@ -35,6 +56,12 @@ double peak_rss_mib() {
 }
 
 }  // namespace
+
+void check_device(Device device) {
+    if (!has_backend(device)) {
+        throw std::invalid_argument("--device cuda: this build has no CUDA backend (build chapter 4: cmake --preset cuda)");
+    }
+}
 
 std::string to_string(OptimizerKind kind) {
     switch (kind) {
@@ -72,14 +99,13 @@ Trainer::Trainer(const MnistData& data, TrainOptions options, FromCheckpoint) : 
     options_.model.image_width = image_shape[3];
     options_.model.num_classes = data.num_classes;
 
-    Tensor images = data.train.images;
-    Tensor labels = data.train.labels;
-    if (options_.train_limit > 0 && options_.train_limit < images.size(0)) {
-        images = narrow(images, 0, 0, options_.train_limit);
-        labels = narrow(labels, 0, 0, options_.train_limit);
+    train_images_ = data.train.images;
+    train_labels_ = data.train.labels;
+    if (options_.train_limit > 0 && options_.train_limit < train_images_.size(0)) {
+        train_images_ = narrow(train_images_, 0, 0, options_.train_limit);
+        train_labels_ = narrow(train_labels_, 0, 0, options_.train_limit);
     }
-    train_set_ = std::make_shared<data::TensorDataset>(images, labels);
-    std::tie(pixel_mean_, pixel_std_) = pixel_mean_std(images);
+    std::tie(pixel_mean_, pixel_std_) = pixel_mean_std(train_images_);
     manual_seed(options_.seed);
 }
 
@@ -122,15 +148,28 @@ void Trainer::build() {
 // Shuffled batches, reseeded per epoch from the run's seed; shifts (when augmenting) draw from
 // the loader's own generator, so each epoch's batches depend on the seed and the epoch alone.
 void Trainer::make_loader() {
+    // Without shifts the images are normalised once, here; with them, after each batch's shift
+    // (a shift fills with black, which only means black before normalisation).
+    Tensor images = train_images_;
+    if (!options_.augment) {
+        images = Tensor::empty(train_images_.shape());  // one copy, no temporaries
+        const float* pixels = train_images_.data_ptr<float>();
+        float* normalized = images.data_ptr<float>();
+        const auto mean = static_cast<float>(pixel_mean_);
+        const auto stddev = static_cast<float>(pixel_std_);
+        const std::int64_t count = images.numel();
+        for (std::int64_t i = 0; i < count; ++i) normalized[i] = (pixels[i] - mean) / stddev;
+    }
+    const auto train_set = std::make_shared<data::TensorDataset>(images, train_labels_);
     // Batch norm cannot train on a last batch of one image: drop it in that one case.
-    const bool lone_last_batch = train_set_->size() % options_.batch_size == 1 && train_set_->size() > 1;
+    const bool lone_last_batch = train_set->size() % options_.batch_size == 1 && train_set->size() > 1;
     loader_ = std::make_unique<data::DataLoader>(
-        train_set_,
+        train_set,
         data::DataLoaderOptions(options_.batch_size).shuffle(true).drop_last(lone_last_batch).seed(options_.seed));
     if (options_.augment) {
         loader_->add_transform(data::RandomShift(2, loader_->generator()));
+        loader_->add_transform(data::Normalize({pixel_mean_}, {pixel_std_}));
     }
-    loader_->add_transform(data::Normalize({pixel_mean_}, {pixel_std_}));
 }
 
 EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
@@ -157,7 +196,7 @@ EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
 
         const std::int64_t batch_size = labels.size(0);
         loss_sum += loss.item<double>() * static_cast<double>(batch_size);
-        correct += std::llround(metrics::accuracy(logits, labels) * static_cast<double>(batch_size));
+        correct += count_correct(logits, labels);
         seen += batch_size;
         ++done;
         if (on_batch) on_batch(done, total, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
@@ -188,7 +227,7 @@ Classifier Trainer::classifier() const {
 
 double Trainer::current_lr() const { return optimizer_->param_groups().front().options().get_lr(); }
 
-std::int64_t Trainer::train_size() const { return train_set_->size(); }
+std::int64_t Trainer::train_size() const { return train_images_.size(0); }
 
 std::int64_t Trainer::batches_per_epoch() const { return loader_->size(); }
 

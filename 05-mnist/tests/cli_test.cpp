@@ -90,6 +90,7 @@ TEST_CASE("cli: --device cuda without a CUDA backend is a bad value", "[chapter0
     }
     synthetic::Dataset files(60, 20);
     check_bad_input(run(quick_train(files, {"--device", "cuda"})), "CUDA backend");
+    check_bad_input(run({"eval", "--checkpoint", "any.safetensors", "--device", "cuda"}), "CUDA backend");
 }
 
 TEST_CASE("cli: train prints epochs and a confusion report, and writes the checkpoint, CSV and SVG",

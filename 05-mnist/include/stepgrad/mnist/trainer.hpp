@@ -50,6 +50,10 @@ struct TrainOptions {
     std::int64_t train_limit = 0;                   ///< use only the first N training images (0: all)
 };
 
+/// @brief Throws std::invalid_argument when this build cannot compute on `device` (CUDA
+/// without chapter 4's backend).
+void check_device(Device device);
+
 /// @brief 0.001 for Adam and AdamW, 0.01 for SGD: where each optimizer usually starts.
 double default_lr(OptimizerKind kind);
 
@@ -124,7 +128,8 @@ private:
     std::shared_ptr<nn::Sequential> model_;
     std::unique_ptr<optim::Optimizer> optimizer_;
     std::unique_ptr<optim::LRScheduler> scheduler_;
-    std::shared_ptr<data::TensorDataset> train_set_;
+    Tensor train_images_;  // the training split (its first train_limit images), pixels in [0, 1]
+    Tensor train_labels_;
     std::unique_ptr<data::DataLoader> loader_;
     double pixel_mean_ = 0.0;  // the train split's statistics: inputs are (x - mean) / std
     double pixel_std_ = 1.0;
