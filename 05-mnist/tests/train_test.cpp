@@ -96,7 +96,13 @@ TEST_CASE("memory stays flat after the first epoch: no tensor and no page outliv
     // The tensors alive between epochs (weights, optimizer state, data) are the same ones.
     CHECK(memory_stats(Device::CPU).bytes_in_use == in_use_after_first);
     // The process's peak resident memory grows by less than 2 MiB over five more epochs.
+    // (Not under AddressSanitizer: its quarantine keeps freed memory resident on purpose.)
+#if !defined(__SANITIZE_ADDRESS__)
     CHECK(last.peak_rss_mib - first.peak_rss_mib < 2.0);
+#else
+    (void)first;
+    (void)last;
+#endif
 }
 
 TEST_CASE("bad training options are refused with the flag's name", "[chapter05][train]") {
