@@ -114,9 +114,11 @@ TEST_CASE("cross-entropy kernels match their references and check targets on bot
         check_values(grad_logits, reference::cross_entropy_backward(log_probs.to_vector(), target, grad_loss, classes,
                                                                     ignore, 0.1f));
         const Tensor bad = on(device, std::vector<std::int64_t>{3, 7, 0, 0, 0}, {batch});
-        CHECK_THROWS_AS(backend.cross_entropy_forward(x.data_ptr<float>(), bad.data_ptr<std::int64_t>(), batch, classes,
-                                                      ignore, 0.0f, log_probs.data_ptr<float>(), loss.data_ptr<float>(),
-                                                      valid.data_ptr<float>()),
+        // A GPU finds the bad target inside the kernel and reports it at the next read of the device.
+        CHECK_THROWS_AS((backend.cross_entropy_forward(x.data_ptr<float>(), bad.data_ptr<std::int64_t>(), batch,
+                                                       classes, ignore, 0.0f, log_probs.data_ptr<float>(),
+                                                       loss.data_ptr<float>(), valid.data_ptr<float>()),
+                         loss.to_vector()),
                         std::out_of_range);
     }
 }

@@ -73,7 +73,8 @@ TEST_CASE("autograd runs unchanged on another device", "[chapter02][device][cpu-
     CHECK(randn({3}, TensorOptions().device(Device::CUDA)).device() == Device::CUDA);
 }
 
-TEST_CASE("the stand-in device's memory cannot be read by the host outside backend calls", "[chapter02][device]") {
+TEST_CASE("the stand-in device's memory cannot be read by the host outside backend calls",
+          "[chapter02][device][stand-in-only]") {
     StandInCuda cuda;
     const Tensor x = ones({4}, TensorOptions().device(Device::CUDA));
     const pid_t child = fork();

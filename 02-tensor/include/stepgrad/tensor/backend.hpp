@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -290,6 +291,14 @@ bool has_backend(Device device);
 /// Chapter 4 calls `set_backend(Device::CUDA, std::make_unique<CudaBackend>())` at start-up.
 /// Not thread-safe: register backends before tensors are used on several threads.
 void set_backend(Device device, std::unique_ptr<Backend> backend);
+
+/// @brief Registers a function that makes `device`'s backend on its first use.
+///
+/// Chapter 4 registers the CUDA backend this way when `stepgrad::gpu` is linked, so a program
+/// that never uses the GPU never starts it. The first get_backend(device) calls the factory
+/// once; if it throws (no GPU, no driver), get_backend throws its message, then and on every
+/// later call, and has_backend(device) is false. A backend set with set_backend() wins.
+void set_backend_factory(Device device, std::function<std::unique_ptr<Backend>()> factory);
 
 /// @brief The statistics of `device`'s caching allocator (bytes in use and cached, hits, misses).
 ///
