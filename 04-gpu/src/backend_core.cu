@@ -2,6 +2,7 @@
 // unary, binary with broadcasting, where). Each kernel is a functor beside the method that
 // launches it; one thread computes one output element.
 #include "device_errors.hpp"
+#include "dispatch.hpp"
 #include "seam.hpp"
 #include "strided_index.hpp"
 
@@ -42,12 +43,15 @@ void throw_if_device_error() {
     if (found.code == kNoDeviceError) return;
     const DeviceErrorSlot clear{kNoDeviceError, 0, 0};
     copy_host_to_device(&clear, device_error_slot(), sizeof clear);
+    // The CPU's messages, with the kernel that found the error (the op that queued it is long gone).
+    const std::string where = " (found by the cuda kernel, reported at the next read of the device)";
     if (found.code == kTargetOutOfRange) {
-        throw std::out_of_range("target " + std::to_string(found.value) + " is out of range for " +
-                                std::to_string(found.limit) + " classes (found on the cuda device)");
+        throw std::out_of_range("cross_entropy: target " + std::to_string(found.value) + " is out of range for " +
+                                std::to_string(found.limit) + " classes" + where);
     }
-    throw std::out_of_range("index " + std::to_string(found.value) + " is out of range for an axis of size " +
-                            std::to_string(found.limit) + " (found on the cuda device)");
+    const char* kernel = found.code == kGatherIndex ? "gather" : found.code == kIndexSelectIndex ? "index_select" : "scatter_add";
+    throw std::out_of_range(std::string(kernel) + ": index " + std::to_string(found.value) +
+                            " is out of range for an axis of size " + std::to_string(found.limit) + where);
 }
 
 void register_backend() {
@@ -79,23 +83,7 @@ void ThrustBackend::copy_to_host(const void* src, void* host, std::size_t bytes)
 
 namespace {
 
-[[noreturn]] void unsupported(const char* kernel, Dtype dtype) {
-    throw std::invalid_argument(std::string("ThrustBackend::") + kernel + ": this op does not support " +
-                                to_string(dtype) + " tensors");
-}
-
-// Calls f(T{}) with T the element type of `dtype`.
-template <class F>
-void with_element_type(Dtype dtype, F&& f) {
-    if (dtype == Dtype::Float32) {
-        f(float{});
-    } else {
-        f(std::int64_t{});
-    }
-}
-
 STEPGRAD_HOST_DEVICE inline bool is_nan(float v) { return v != v; }
-STEPGRAD_HOST_DEVICE inline bool is_finite(float v) { return v - v == 0.0f; }  // NaN for ±Inf and NaN
 
 STEPGRAD_HOST_DEVICE inline float sigmoid_of(float x) {
     if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));

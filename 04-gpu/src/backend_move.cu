@@ -3,6 +3,7 @@
 // gather and scatter_add check their indices on the device: a bad one is recorded in the error
 // slot (reported at the next copy to the host) and its element is not read or written.
 #include "device_errors.hpp"
+#include "dispatch.hpp"
 #include "seam.hpp"
 #include "strided_index.hpp"
 
@@ -14,21 +15,6 @@
 namespace stepgrad::gpu {
 
 namespace {
-
-[[noreturn]] void unsupported(const char* kernel, Dtype dtype) {
-    throw std::invalid_argument(std::string("ThrustBackend::") + kernel + ": this op does not support " +
-                                to_string(dtype) + " tensors");
-}
-
-// Calls f(T{}) with T the element type of `dtype`.
-template <class F>
-void with_element_type(Dtype dtype, F&& f) {
-    if (dtype == Dtype::Float32) {
-        f(float{});
-    } else {
-        f(std::int64_t{});
-    }
-}
 
 // `*target += value` that threads of one launch may do to the same element at once: an atomic
 // add on the GPU (the order of the additions, and so the rounding, may vary from run to run),
@@ -43,10 +29,10 @@ STEPGRAD_HOST_DEVICE inline void add_to(float* target, float value) {
 
 // The position along an axis of `size` that `index` names (a negative one counts from the end),
 // or -1 after recording an index outside [-size, size) in the error slot.
-STEPGRAD_HOST_DEVICE inline std::int64_t checked_position(DeviceErrorSlot* errors, std::int64_t index,
-                                                          std::int64_t size) {
+STEPGRAD_HOST_DEVICE inline std::int64_t checked_position(DeviceErrorSlot* errors, std::int64_t kernel,
+                                                          std::int64_t index, std::int64_t size) {
     if (index < -size || index >= size) {
-        report_device_error(errors, kIndexOutOfRange, index, size);
+        report_device_error(errors, kernel, index, size);
         return -1;
     }
     return index < 0 ? index + size : index;
@@ -117,7 +103,8 @@ struct GatherKernel {
         const std::int64_t o = t / (count * inner);
         const std::int64_t j = t / inner % count;
         const std::int64_t i = t % inner;
-        const std::int64_t row = checked_position(errors, index_per_element ? index[t] : index[j], src_size);
+        const std::int64_t row = checked_position(errors, index_per_element ? kGatherIndex : kIndexSelectIndex,
+                                                    index_per_element ? index[t] : index[j], src_size);
         out[t] = row < 0 ? T(0) : src[(o * src_size + row) * inner + i];
     }
 };
@@ -139,7 +126,8 @@ struct ScatterAddKernel {
         const std::int64_t o = t / (count * inner);
         const std::int64_t j = t / inner % count;
         const std::int64_t i = t % inner;
-        const std::int64_t row = checked_position(errors, index_per_element ? index[t] : index[j], dst_size);
+        const std::int64_t row = checked_position(errors, kScatterAddIndex,
+                                                    index_per_element ? index[t] : index[j], dst_size);
         if (row >= 0) add_to(&dst[(o * dst_size + row) * inner + i], src[t]);
     }
 };

@@ -7,6 +7,7 @@
 // channel) that leaves most of a GPU idle, so the rows are cut into chunks: pass 1 gives each
 // (output, chunk) pair a thread that writes a partial result, pass 2 combines each output's
 // partials. Sums of Float32 accumulate in double, as the CPU does; Int64 exactly.
+#include "dispatch.hpp"
 #include "seam.hpp"
 #include "strided_index.hpp"
 
@@ -20,16 +21,6 @@
 namespace stepgrad::gpu {
 
 namespace {
-
-// Calls f(T{}) with T the element type of `dtype`.
-template <class F>
-void with_element_type(Dtype dtype, F&& f) {
-    if (dtype == Dtype::Float32) {
-        f(float{});
-    } else {
-        f(std::int64_t{});
-    }
-}
 
 // The type a reduction accumulates in: double for Float32 (as the CPU sums), Int64 for Int64.
 template <class T>

@@ -12,8 +12,10 @@ namespace stepgrad::gpu {
 /// What went wrong, recorded by the first kernel thread that found it.
 enum DeviceErrorCode : std::int64_t {
     kNoDeviceError = 0,
-    kIndexOutOfRange = 1,   ///< gather / index_select / scatter_add: value is the index, limit the axis size
-    kTargetOutOfRange = 2,  ///< cross-entropy: value is the target, limit the number of classes
+    kGatherIndex = 1,       ///< gather: value is the bad index, limit the axis size
+    kIndexSelectIndex = 2,  ///< index_select: likewise
+    kScatterAddIndex = 3,   ///< scatter_add: likewise
+    kTargetOutOfRange = 4,  ///< cross-entropy: value is the target, limit the number of classes
 };
 
 /// The slot in device memory.

@@ -15,7 +15,4 @@
 #else
 #define STEPGRAD_HOST_DEVICE
 #define STEPGRAD_GPU_ON_CUDA 0
-#if !defined(THRUST_DEVICE_SYSTEM)
-#error "the host build of chapter 4 needs -DTHRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_CPP"
-#endif
 #endif

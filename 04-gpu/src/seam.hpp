@@ -9,6 +9,10 @@
 
 #include <stepgrad/tensor/allocator.hpp>
 
+#if !STEPGRAD_GPU_ON_CUDA && !defined(THRUST_DEVICE_SYSTEM)
+#error "the host build of chapter 4 needs -DTHRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_CPP"
+#endif
+
 #include <thrust/execution_policy.h>
 #include <thrust/for_each.h>
 #include <thrust/iterator/counting_iterator.h>

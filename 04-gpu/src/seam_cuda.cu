@@ -156,10 +156,10 @@ std::string device_description() {
     STEPGRAD_CUDA_CHECK(cudaGetDevice(&device));
     cudaDeviceProp properties{};
     STEPGRAD_CUDA_CHECK(cudaGetDeviceProperties(&properties, device));
-    char text[256];
-    std::snprintf(text, sizeof text, "%s (sm_%d%d, %.1f GiB)", properties.name, properties.major,
-                  properties.minor, static_cast<double>(properties.totalGlobalMem) / (1ull << 30));
-    return text;
+    char memory[32];
+    std::snprintf(memory, sizeof memory, "%.1f GiB", static_cast<double>(properties.totalGlobalMem) / (1ull << 30));
+    return std::string(properties.name) + " (sm_" + std::to_string(properties.major) +
+           std::to_string(properties.minor) + ", " + memory + ")";
 }
 
 long long kernel_launches() { return launches.load(std::memory_order_relaxed); }

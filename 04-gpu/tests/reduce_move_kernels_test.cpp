@@ -22,13 +22,14 @@ namespace {
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Seeded random integers in [low, high) (small ranges give ties).
+// Seeded random integers in [low, high) (small ranges give ties; every bit of a large range varies).
 std::vector<std::int64_t> random_ints(std::size_t count, std::uint64_t seed, std::int64_t low, std::int64_t high) {
     std::vector<std::int64_t> values(count);
-    const std::vector<float> unit = random_floats(count, seed, 0.0f, 1.0f);
-    for (std::size_t i = 0; i < count; ++i) {
-        values[i] = low + static_cast<std::int64_t>(unit[i] * static_cast<float>(high - low));
-        if (values[i] >= high) values[i] = high - 1;
+    std::uint64_t state = seed * 6364136223846793005ull + 1442695040888963407ull;
+    const auto range = static_cast<std::uint64_t>(high - low);
+    for (std::int64_t& value : values) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        value = low + static_cast<std::int64_t>((state >> 7) % range);
     }
     return values;
 }
@@ -106,11 +107,14 @@ TEST_CASE("reduce of long rows (the two-pass path) matches the CPU", "[chapter04
             reduce_both(ReduceOp::Sum, random_floats(16 * 3 * 33 * 37, 23), shape, {true, false, true, true});
         check_close(got, want);
     }
-    SECTION("Int64 sums stay exact (values near 2^40, more than a double's 53 bits in total)") {
-        std::vector<std::int64_t> x = random_ints(1 << 20, 24, -(std::int64_t{1} << 40), std::int64_t{1} << 40);
-        for (std::size_t i = 0; i < x.size(); i += 3) x[i] += 1;  // odd low bits everywhere
+    SECTION("Int64 sums stay exact where a double would round (sums past 2^53)") {
+        const std::vector<std::int64_t> x =
+            random_ints(1 << 20, 24, -(std::int64_t{1} << 50), std::int64_t{1} << 50);
         const auto [got, want] = reduce_both(ReduceOp::Sum, x, {1 << 20}, {true});
         REQUIRE(got == want);
+        const std::vector<std::int64_t> positive = random_ints(1 << 20, 25, 0, std::int64_t{1} << 52);
+        const auto [got_rows, want_rows] = reduce_both(ReduceOp::Sum, positive, {1024, 1024}, {false, true});
+        REQUIRE(got_rows == want_rows);
         const auto [got_max, want_max] = reduce_both(ReduceOp::Max, x, {1024, 1024}, {false, true});
         REQUIRE(got_max == want_max);
         const auto [got_min, want_min] = reduce_both(ReduceOp::Min, x, {1024, 1024}, {true, false});

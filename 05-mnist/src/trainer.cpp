@@ -58,9 +58,15 @@ double peak_rss_mib() {
 }  // namespace
 
 void check_device(Device device) {
-    if (!has_backend(device)) {
-        throw std::invalid_argument("--device cuda: this build has no CUDA backend (build chapter 4: cmake --preset cuda)");
+    if (has_backend(device)) return;
+    std::string reason = "this build has no CUDA backend";
+    try {
+        (void)get_backend(device);
+    } catch (const std::exception& error) {
+        reason = error.what();  // not built, or built but no GPU (and why)
     }
+    throw std::invalid_argument("--device " + to_string(device) + ": " + reason +
+                                " (chapter 4: CUDACXX=/usr/local/cuda/bin/nvcc cmake --preset cuda)");
 }
 
 std::string to_string(OptimizerKind kind) {
