@@ -123,17 +123,13 @@ void sgd_step(float* param, const float* grad, float* momentum_buffer, std::int6
     }
 }
 
-// Both kinds of weight decay folded into two constants, so the loop has no branch: Adam adds
-// l2 * param to the gradient (shrink = 1), AdamW scales param by shrink = 1 - lr * wd (l2 = 0).
+// The constants of the step (both kinds of weight decay folded in: adam_step_constants), then
+// one loop without a branch.
 void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, std::int64_t count,
                const AdamUpdate& update) {
-    const double step = static_cast<double>(update.step);
-    const double correction1 = 1.0 - std::pow(static_cast<double>(update.beta1), step);
-    const double correction2 = 1.0 - std::pow(static_cast<double>(update.beta2), step);
-    const auto step_size = static_cast<float>(update.lr / correction1);
-    const auto correction2_sqrt = static_cast<float>(std::sqrt(correction2));
-    const float l2 = update.decoupled_weight_decay ? 0.0f : update.weight_decay;
-    const float shrink = update.decoupled_weight_decay ? 1.0f - update.lr * update.weight_decay : 1.0f;
+    const AdamStepConstants constants = adam_step_constants(update);
+    const float step_size = constants.step_size, correction2_sqrt = constants.correction2_sqrt;
+    const float l2 = constants.l2, shrink = constants.shrink;
     const float beta1 = update.beta1, beta2 = update.beta2, eps = update.eps;
     for (std::int64_t k = 0; k < count; ++k) {
         const float p = param[k];

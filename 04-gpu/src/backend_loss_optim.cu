@@ -178,14 +178,10 @@ void ThrustBackend::sgd_step(float* param, const float* grad, float* momentum_bu
 
 void ThrustBackend::adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, std::int64_t count,
                               const AdamUpdate& update) {
-    // The bias corrections, on the host in double as the CPU computes them.
-    const double step = static_cast<double>(update.step);
-    const double correction1 = 1.0 - std::pow(static_cast<double>(update.beta1), step);
-    const double correction2 = 1.0 - std::pow(static_cast<double>(update.beta2), step);
-    const auto step_size = static_cast<float>(update.lr / correction1);
-    const auto correction2_sqrt = static_cast<float>(std::sqrt(correction2));
-    const float l2 = update.decoupled_weight_decay ? 0.0f : update.weight_decay;
-    const float shrink = update.decoupled_weight_decay ? 1.0f - update.lr * update.weight_decay : 1.0f;
+    // The bias corrections, on the host in double (shared with the CPU: optimizer_kernels.hpp).
+    const AdamStepConstants constants = adam_step_constants(update);
+    const float step_size = constants.step_size, correction2_sqrt = constants.correction2_sqrt;
+    const float l2 = constants.l2, shrink = constants.shrink;
     for_each_index(count, AdamKernel{step_size, correction2_sqrt, l2, shrink, update.beta1, update.beta2, update.eps,
                                      param, grad, exp_avg, exp_avg_sq});
 }

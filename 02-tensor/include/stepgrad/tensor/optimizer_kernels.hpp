@@ -2,6 +2,7 @@
 /// @file optimizer_kernels.hpp
 /// @brief The hyper-parameters of the fused optimizer updates in the backend (SGD, Adam/AdamW).
 
+#include <cmath>
 #include <cstdint>
 
 namespace stepgrad {
@@ -39,5 +40,32 @@ struct AdamUpdate {
     bool decoupled_weight_decay = false;  ///< AdamW
     std::int64_t step = 1;                ///< this step's number, from 1 (bias correction)
 };
+
+/// @brief The constants of one Adam/AdamW step that do not depend on the element, worked out
+/// once on the host (in double, as PyTorch does) by every device's adam_step kernel.
+///
+/// Both kinds of weight decay become two constants, so the per-element loop has no branch:
+/// Adam adds `l2 * param` to the gradient (`shrink` = 1); AdamW scales param by
+/// `shrink = 1 - lr * weight_decay` (`l2` = 0). The update is then
+/// `param = shrink * param - step_size * m / (sqrt(v) / correction2_sqrt + eps)`.
+struct AdamStepConstants {
+    float step_size;         ///< lr / (1 - beta1^step)
+    float correction2_sqrt;  ///< sqrt(1 - beta2^step)
+    float l2;                ///< weight decay added to the gradient (Adam), else 0
+    float shrink;            ///< factor on the parameter before the step (AdamW), else 1
+};
+
+/// @brief The AdamStepConstants of `update`.
+inline AdamStepConstants adam_step_constants(const AdamUpdate& update) {
+    const double step = static_cast<double>(update.step);
+    const double correction1 = 1.0 - std::pow(static_cast<double>(update.beta1), step);
+    const double correction2 = 1.0 - std::pow(static_cast<double>(update.beta2), step);
+    AdamStepConstants constants{};
+    constants.step_size = static_cast<float>(update.lr / correction1);
+    constants.correction2_sqrt = static_cast<float>(std::sqrt(correction2));
+    constants.l2 = update.decoupled_weight_decay ? 0.0f : update.weight_decay;
+    constants.shrink = update.decoupled_weight_decay ? 1.0f - update.lr * update.weight_decay : 1.0f;
+    return constants;
+}
 
 }  // namespace stepgrad
