@@ -10,7 +10,10 @@
 
 #if defined(STEPGRAD_HAVE_MNIST)
 #include <stepgrad/mnist/model.hpp>
+#include <stepgrad/mnist/trainer.hpp>
 #include <stepgrad/nn.hpp>
+
+#include "synthetic_dataset.hpp"  // chapter 5's made-up MNIST-format data set
 
 #include <cmath>
 #include <memory>
@@ -103,6 +106,40 @@ TEST_CASE("ten Adam steps of the MNIST CNN (batch norm, dropout) on the device f
     const Trajectory on_cpu = train_ten_steps(config, Optim::Adam, Device::CPU);
     const Trajectory on_device = train_ten_steps(config, Optim::Adam, Device::CUDA);
     check_follows(on_device, on_cpu, 2e-3);
+}
+
+TEST_CASE("chapter 5's Trainer runs whole epochs on the device like on the CPU, reading it rarely",
+          "[chapter04][training]") {
+    synthetic::Dataset files(320, 100);
+    const mnist::MnistData data = mnist::load_mnist(files.directory.path);
+    auto run = [&](Device device) {
+        mnist::TrainOptions options;
+        options.model.hidden = {64};
+        options.epochs = 2;
+        options.batch_size = 32;
+        options.seed = 3;
+        options.device = device;
+        mnist::Trainer trainer(data, options);
+        std::vector<mnist::EpochMetrics> epochs;
+        const long long reads_before = gpu::synchronising_reads();
+        epochs.push_back(trainer.train_epoch());
+        const long long reads = gpu::synchronising_reads() - reads_before;
+        epochs.push_back(trainer.train_epoch());
+        return std::make_pair(epochs, reads);
+    };
+    const auto [on_cpu, cpu_reads] = run(Device::CPU);
+    const auto [on_device, device_reads] = run(Device::CUDA);
+    for (std::size_t e = 0; e < on_cpu.size(); ++e) {
+        INFO("epoch " << e + 1);
+        CHECK(on_device[e].train_loss == Approx(on_cpu[e].train_loss).epsilon(1e-4));
+        CHECK(on_device[e].train_accuracy == Approx(on_cpu[e].train_accuracy).margin(1.0 / 320));
+        CHECK(on_device[e].test_loss == Approx(on_cpu[e].test_loss).epsilon(1e-4));
+        CHECK(on_device[e].test_accuracy == Approx(on_cpu[e].test_accuracy).margin(1.0 / 100));
+    }
+    // 10 batches: the running totals are read once at the end (every 20 batches otherwise), plus
+    // what the evaluation of the test set reads; never once per batch.
+    INFO("synchronising reads in one device epoch: " << device_reads);
+    CHECK(device_reads < 10);
 }
 
 #else

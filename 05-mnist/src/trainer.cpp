@@ -28,13 +28,10 @@ void check_options(const TrainOptions& options) {
 }
 
 // How many rows of the logits (B, classes) have their largest value (the first one; a NaN counts
-// as largest, as in argmax) at the row's label. On the CPU the logits are read in place: the
-// five tensor operations of metrics::accuracy cost more than counting a few hundred numbers.
+// as largest, as in argmax) at the row's label, counted on the CPU, in place: the tensor
+// operations of metrics::accuracy cost more than counting a few hundred numbers.
 std::int64_t count_correct(const Tensor& logits, const Tensor& labels) {
     const std::int64_t rows = logits.size(0);
-    if (logits.device() != Device::CPU) {
-        return std::llround(metrics::accuracy(logits, labels) * static_cast<double>(rows));
-    }
     const std::int64_t classes = logits.size(1);
     const float* row = logits.data_ptr<float>();
     const std::int64_t* label = labels.data_ptr<std::int64_t>();
@@ -54,6 +51,28 @@ double peak_rss_mib() {
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kibibytes
 }
+
+// On a GPU, reading the loss after every batch (item()) makes the host wait for the device, so
+// the next batch cannot be queued while this one runs. An epoch on a device adds the loss and
+// the hits up there, and reads the totals every kDeviceReadEvery batches (the progress bar's
+// figures are then at most that many batches old).
+constexpr std::int64_t kDeviceReadEvery = 20;
+
+struct DeviceTotals {
+    Tensor loss_sum;  // Σ loss * batch size, a scalar on the device
+    Tensor correct;   // Σ hits (Float32, exact below 2^24 images), a scalar on the device
+
+    void add(const Tensor& loss, const Tensor& logits, const Tensor& labels) {
+        const Tensor batch_loss = loss.detach() * static_cast<double>(labels.size(0));
+        const Tensor hits = eq(argmax(logits.detach(), 1), labels).sum();
+        loss_sum = loss_sum.defined() ? loss_sum + batch_loss : batch_loss;
+        correct = correct.defined() ? correct + hits : hits;
+    }
+    void read(double& loss_total, std::int64_t& correct_total) const {
+        loss_total = loss_sum.item<double>();
+        correct_total = std::llround(correct.item<double>());
+    }
+};
 
 }  // namespace
 
@@ -187,6 +206,8 @@ EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
     std::int64_t seen = 0;
     std::int64_t done = 0;
     double lr_used = current_lr();
+    const bool on_device = options_.device != Device::CPU;
+    DeviceTotals running;
     const auto start = std::chrono::steady_clock::now();
     //! [training loop]
     for (data::Batch& batch : *loader_) {
@@ -201,10 +222,15 @@ EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
         if (per_batch_schedule) scheduler_->step();
 
         const std::int64_t batch_size = labels.size(0);
-        loss_sum += loss.item<double>() * static_cast<double>(batch_size);
-        correct += count_correct(logits, labels);
         seen += batch_size;
         ++done;
+        if (on_device) {  // add up on the device; read it (and wait) only now and then
+            running.add(loss, logits, labels);
+            if (done % kDeviceReadEvery == 0 || done == total) running.read(loss_sum, correct);
+        } else {
+            loss_sum += loss.item<double>() * static_cast<double>(batch_size);
+            correct += count_correct(logits, labels);
+        }
         if (on_batch) on_batch(done, total, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
     }
     //! [training loop]
