@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -74,6 +75,21 @@ inline std::vector<float> random_floats(std::size_t count, std::uint64_t seed, f
         state = state * 6364136223846793005ull + 1442695040888963407ull;
         const double unit = static_cast<double>(state >> 11) / static_cast<double>(1ull << 53);
         value = low + static_cast<float>(unit) * (high - low);
+    }
+    return values;
+}
+
+/// A quiet NaN, for the NaN rules of the kernels.
+inline const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Seeded random integers in [low, high) (small ranges give ties; every bit of a large range varies).
+inline std::vector<std::int64_t> random_ints(std::size_t count, std::uint64_t seed, std::int64_t low, std::int64_t high) {
+    std::vector<std::int64_t> values(count);
+    std::uint64_t state = seed * 6364136223846793005ull + 1442695040888963407ull;
+    const auto range = static_cast<std::uint64_t>(high - low);
+    for (std::int64_t& value : values) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        value = low + static_cast<std::int64_t>((state >> 7) % range);
     }
     return values;
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "stepgrad/mnist/cli.hpp"
 #include "stepgrad/mnist/metrics_csv.hpp"
 #include "stepgrad/mnist/svg_plot.hpp"
 #include "stepgrad/mnist/text_art.hpp"
@@ -77,13 +78,23 @@ void print_epoch(std::ostream& out, const EpochMetrics& m, std::int64_t epochs) 
     out << line << std::flush;
 }
 
+LaunchCounter launch_counter = nullptr;  // set by main when chapter 4's GPU backend is linked
+
 // One epoch, with a progress bar (or plain lines) of batches, loss, accuracy and images/s.
+// On a device with a launch counter, it also prints the kernels launched per training step.
 EpochMetrics train_one_epoch(Trainer& trainer, std::ostream& out, bool interactive) {
     const TrainOptions& o = trainer.options();
     const std::string label = "epoch " + std::to_string(trainer.epochs_done() + 1) + "/" + std::to_string(o.epochs);
     ProgressBar bar(out, trainer.batches_per_epoch(), label, interactive);
     const auto start = std::chrono::steady_clock::now();
+    const bool count_launches = launch_counter != nullptr && o.device != Device::CPU;
+    long long launches_after_first = 0, launches_after_last = 0;
+    std::int64_t steps = 0;
     EpochMetrics metrics = trainer.train_epoch([&](std::int64_t done, std::int64_t, double loss, double accuracy) {
+        if (count_launches) {
+            (done == 1 ? launches_after_first : launches_after_last) = launch_counter();
+            steps = done;
+        }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double images = static_cast<double>(done * o.batch_size);
         char status[96];
@@ -92,6 +103,12 @@ EpochMetrics train_one_epoch(Trainer& trainer, std::ostream& out, bool interacti
         bar.update(done, status);
     });
     bar.finish();
+    if (count_launches && steps > 1) {
+        char line[96];
+        std::snprintf(line, sizeof line, "kernel launches per training step: %.1f\n",
+                      static_cast<double>(launches_after_last - launches_after_first) / static_cast<double>(steps - 1));
+        out << line;
+    }
     return metrics;
 }
 
@@ -191,3 +208,9 @@ int predict(const UseRequest& request, std::ostream& out) {
 }
 
 }  // namespace stepgrad::mnist::cli
+
+namespace stepgrad::mnist {
+
+void set_launch_counter(LaunchCounter counter) { cli::launch_counter = counter; }
+
+}  // namespace stepgrad::mnist

@@ -84,8 +84,7 @@ void check_device(Device device) {
     } catch (const std::exception& error) {
         reason = error.what();  // not built, or built but no GPU (and why)
     }
-    throw std::invalid_argument("--device " + to_string(device) + ": " + reason +
-                                " (chapter 4: CUDACXX=/usr/local/cuda/bin/nvcc cmake --preset cuda)");
+    throw std::invalid_argument("--device " + to_string(device) + ": " + reason);
 }
 
 std::string to_string(OptimizerKind kind) {

@@ -26,4 +26,12 @@ enum ExitCode : int {
 /// Example: `run_cli({"train", "--epochs", "2"}, std::cout, std::cerr, true)`.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive);
 
+/// @brief A function returning how many kernels the device backend has launched so far.
+using LaunchCounter = long long (*)();
+
+/// @brief Lets `train --device cuda` print, after each epoch, the kernels launched per training
+/// step (the mean over the epoch's steps after the first). `main` installs chapter 4's
+/// stepgrad::gpu::kernel_launches when the GPU backend is linked; without one nothing is printed.
+void set_launch_counter(LaunchCounter counter);
+
 }  // namespace stepgrad::mnist
