@@ -4,22 +4,10 @@
 // whole of chapter 2's suite then runs on the Thrust kernels).
 #define CATCH_CONFIG_RUNNER
 #include <stepgrad/gpu/gpu.hpp>
-#include <stepgrad/tensor/factories.hpp>
 
-#include <catch2/catch.hpp>
-
-#include <cstring>
-#include <vector>
+#include "device_test_main.hpp"
 
 int main(int argc, char* argv[]) {
     stepgrad::gpu::register_backend();
-    std::vector<char*> args;
-    for (int i = 0; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--default-cuda") == 0) {
-            stepgrad::set_default_device(stepgrad::Device::CUDA);
-        } else {
-            args.push_back(argv[i]);
-        }
-    }
-    return Catch::Session().run(static_cast<int>(args.size()), args.data());
+    return stepgrad::gpu_test::run_device_tests(argc, argv);
 }
