@@ -14,6 +14,14 @@ A region sits at the end of a function or lambda body, in a C++ or CUDA source f
 The student copy keeps the first line and the hints and puts, in place of the solution,
 
     <indent>throw stepgrad::NotImplemented("<ID>");
+
+Two optional lines may sit among the hints, and stay in the student copy like them:
+
+    <indent>// stub: <statement>      the stub to use instead of the throw: device code cannot
+                                       throw, and a function may need to return a value
+    <indent>// needs: gpu             the exercise's tests run only on a GPU (they report
+                                       themselves skipped elsewhere), so the kit cannot prove
+                                       them on a GPU-less machine and says so
 """
 
 import os
@@ -33,6 +41,9 @@ _COMMENT = r"^(?P<indent>[ \t]*)//[ \t]*"
 START_RE = re.compile(_COMMENT + r"exercise[ \t]+(?P<id>\d\d\.\d+)[ \t]*:[ \t]*(?P<title>.*?)\s*$")
 END_RE = re.compile(_COMMENT + r"end[ \t]+exercise\b.*$")
 HINT_RE = re.compile(_COMMENT + r"hint[ \t]*:.*$")
+STUB_RE = re.compile(_COMMENT + r"stub[ \t]*:[ \t]*(?P<code>.*?)\s*$")
+NEEDS_RE = re.compile(_COMMENT + r"needs[ \t]*:[ \t]*(?P<what>.*?)\s*$")
+KNOWN_NEEDS = ("gpu",)
 # A start marker with a malformed id (1.2, 01-2, 01.2a), to report it instead of skipping it.
 LOOSE_START_RE = re.compile(_COMMENT + r"exercise[ \t]+[0-9][^ \t:]*[ \t]*:")
 ID_RE = re.compile(r"^\d\d\.\d+$")
@@ -51,7 +62,9 @@ class Region:
     start: int           # line of the "exercise" marker
     end: int             # line of the "end exercise" marker
     indent: str
-    hints: list = field(default_factory=list)
+    hints: list = field(default_factory=list)       # the hint, stub and needs lines, in order
+    stub: str = None                                 # the custom stub statement, if any
+    needs: list = field(default_factory=list)        # e.g. ["gpu"]
     solution: list = field(default_factory=list)  # the solution's lines, as written
 
     @property
@@ -105,8 +118,21 @@ def parse_file(rel_path, text):
             raise RegionError(f"{rel_path}:{number}: looks like an exercise marker but is not "
                               f"'// exercise <ID>: <title>' (ID like 01.2): {line.strip()}")
         if current is not None:
-            if HINT_RE.match(line) and not current.solution:
+            stub = STUB_RE.match(line)
+            needs = NEEDS_RE.match(line)
+            if (HINT_RE.match(line) or stub or needs) and not current.solution:
                 current.hints.append(line)
+                if stub:
+                    if not stub["code"]:
+                        raise RegionError(f"{rel_path}:{number}: '// stub:' needs a statement")
+                    current.stub = stub["code"]
+                if needs:
+                    what = [w.strip() for w in needs["what"].split(",") if w.strip()]
+                    unknown = [w for w in what if w not in KNOWN_NEEDS]
+                    if unknown or not what:
+                        raise RegionError(f"{rel_path}:{number}: '// needs:' takes "
+                                          f"{', '.join(KNOWN_NEEDS)}, not {needs['what']!r}")
+                    current.needs += what
             else:
                 current.solution.append(line)
     if current is not None:
@@ -203,7 +229,9 @@ def stub_text(text, rel_path, stubbed_ids):
             continue
         first_body = region.start + len(region.hints)       # 0-based index after the hints
         last_body = region.end - 1                          # 0-based index of the end marker
-        lines[first_body:last_body] = [stub_line(region.indent, region.id)]
+        stub = (region.indent + region.stub) if region.stub else stub_line(region.indent,
+                                                                           region.id)
+        lines[first_body:last_body] = [stub]
     return "\n".join(lines)
 
 
