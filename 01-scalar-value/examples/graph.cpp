@@ -19,7 +19,10 @@ int main(int argc, char** argv) {
     Value x1(2.0, "x1"), x2(0.0, "x2");
     Value w1(-3.0, "w1"), w2(1.0, "w2");
     Value b(6.8813735870195432, "b");
-    Value n = (x1 * w1 + x2 * w2 + b).set_label("n");
+    Value x1w1 = (x1 * w1).set_label("x1w1");
+    Value x2w2 = (x2 * w2).set_label("x2w2");
+    Value sum = (x1w1 + x2w2).set_label("x1w1 + x2w2");
+    Value n = (sum + b).set_label("n");
     Value o = n.tanh().set_label("o");
     o.backward();
     std::string dot = stepgrad::scalar::to_dot(o);

@@ -2,7 +2,8 @@
 //
 //   moons [--steps N] [--seed S] [--check]
 //
-// Prints the loss and training accuracy at every step, then the decision regions as text.
+// Prints the loss and training accuracy every 10 steps and at the last, then the decision
+// regions as text.
 // With --check it exits with status 1 unless the final accuracy is 100%.
 #include <cstdio>
 #include <cstdlib>
@@ -68,7 +69,8 @@ void draw_regions(const MLP& model, const Moons& data) {
             grid[row][col] = data.labels[i] > 0 ? 'x' : 'o';
         }
     }
-    std::printf("\ndecision regions ('.' = +1; points: x = +1, o = -1)\n");
+    std::printf("--- regions ---\n");
+    std::printf("decision regions ('.' = +1; points: x = +1, o = -1)\n");
     for (const std::string& line : grid) std::printf("|%s|\n", line.c_str());
 }
 
@@ -93,8 +95,10 @@ int main(int argc, char** argv) {
         loss.backward();
         const double learning_rate = 1.0 - 0.9 * step / 100.0;
         for (const Value& p : model.parameters()) p.data() -= learning_rate * p.grad();
-        std::printf("step %3d  loss %.6f  accuracy %5.1f%%\n", step, loss.data(),
-                    100.0 * step_accuracy);
+        if (step % 10 == 0 || step == options.steps - 1) {
+            std::printf("step %3d  loss %.6f  accuracy %5.1f%%\n", step, loss.data(),
+                        100.0 * step_accuracy);
+        }
         accuracy = step_accuracy;
     }
     //! [training loop]

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "stepgrad/shared/dot.hpp"
 
@@ -15,17 +17,21 @@ std::string format_number(double x) {
     return buffer;
 }
 
-std::string node_id(const detail::Node* node) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "v%p", static_cast<const void*>(node));
-    return buffer;
-}
-
 }  // namespace
 
 std::string to_dot(const Value& root) {
     DotWriter dot("LR");
-    for (detail::Node* node : detail::topological_order(root.node())) {
+    // Nodes are named by their place in the topological order (v0, v1, ...), so the same graph
+    // always gives the same text.
+    const std::vector<detail::Node*> order = detail::topological_order(root.node());
+    std::unordered_map<const detail::Node*, std::size_t> position;
+    for (std::size_t i = 0; i < order.size(); ++i) position.emplace(order[i], i);
+    auto node_id = [&position](const detail::Node* node) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "v%zu", position.at(node));
+        return std::string(buffer);
+    };
+    for (detail::Node* node : order) {
         const std::string id = node_id(node);
         const std::string label = node->label != nullptr ? *node->label : std::string();
         dot.node(id,

@@ -1,4 +1,5 @@
 // Broadcasting, and how its gradient is summed back to each input's shape (chapter 2).
+// The "--- name ---" lines start the parts that the site shows under each sample.
 #include <stepgrad/tensor.hpp>
 
 #include <iostream>
@@ -6,6 +7,7 @@
 using namespace stepgrad;
 
 int main() {
+    std::cout << "--- shapes ---\n";
     //! [shapes]
     Tensor batch = arange(6).reshape({2, 3});  // shape (2, 3)
     Tensor bias = tensor({10, 20, 30});         // shape (3)
@@ -16,6 +18,7 @@ int main() {
               << shape_to_string(broadcast_shapes("example", {2, 1}, {3})) << "\n";
     //! [shapes]
 
+    std::cout << "--- gradient ---\n";
     //! [gradient]
     Tensor w = tensor({1, 2, 3}).requires_grad_();  // (3), used for both rows
     Tensor x = tensor({{1, 1, 1}, {2, 2, 2}});      // (2, 3)
@@ -27,6 +30,7 @@ int main() {
     std::cout << "sum_to(x, {3}) = " << sum_to(x, {3}) << "\n";
     //! [gradient]
 
+    std::cout << "--- error ---\n";
     //! [error]
     try {
         Tensor bad = batch + tensor({1, 2});  // (2, 3) and (2) do not broadcast

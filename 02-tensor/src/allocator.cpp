@@ -65,13 +65,22 @@ void* CachingAllocator::allocate(std::size_t bytes) {
     return pointer;
 }
 
+// Without the free list (the exercise's stub) a released buffer goes straight back to the
+// device, as a plain malloc/free allocator does: everything works, nothing is ever reused.
 void CachingAllocator::release(void* pointer, std::size_t bytes) {
     if (pointer == nullptr) return;
+    // exercise 04.4: the caching allocator's free list, keeping a released buffer for reuse
+    // hint: the buffer was handed out at size_class(bytes); allocate() looks for a free buffer
+    // hint: in free_lists_ under its size class and takes the last one
+    // hint: the buffer stops counting as in use and starts counting as cached (stats_); the
+    // hint: mutex guards both free_lists_ and stats_
+    // stub: { std::lock_guard<std::mutex> lock(mutex_); stats_.bytes_in_use -= size_class(bytes); raw_free_(pointer, size_class(bytes)); }
     const std::size_t size = size_class(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     free_lists_[size].push_back(pointer);
     stats_.bytes_in_use -= size;
     stats_.bytes_cached += size;
+    // end exercise
 }
 
 void CachingAllocator::empty_cache() {

@@ -3,6 +3,7 @@
 // launches it; one thread computes one output element.
 #include "device_errors.hpp"
 #include "dispatch.hpp"
+#include "exercise_stub.hpp"
 #include "seam.hpp"
 #include "strided_index.hpp"
 
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -43,6 +45,12 @@ void throw_if_device_error() {
     if (found.code == kNoDeviceError) return;
     const DeviceErrorSlot clear{kNoDeviceError, 0, 0};
     copy_host_to_device(&clear, device_error_slot(), sizeof clear);
+    if (found.code == kExerciseNotImplemented) {  // an exercise's stub ran in a kernel
+        char id[32];
+        std::snprintf(id, sizeof id, "%02lld.%lld", static_cast<long long>(found.value),
+                      static_cast<long long>(found.limit));
+        throw NotImplemented(id);
+    }
     // The CPU's messages, with the kernel that found the error (the op that queued it is long gone).
     const std::string where = " (found by the cuda kernel, reported at the next read of the device)";
     if (found.code == kTargetOutOfRange) {
@@ -261,9 +269,17 @@ struct BinaryKernel {
     StridedIndex index;
     const T* a;
     const T* b;
-    void* out;
+    void* out;                // T values, or a Float32 mask for the comparisons
+    DeviceErrorSlot* errors;  // where a kernel reports what it cannot throw
 
     STEPGRAD_HOST_DEVICE void operator()(std::int64_t i) const {
+        // exercise 04.1: one GPU thread of a broadcasting binary op
+        // hint: thread i computes output element i (the output is contiguous); index.offset(0, i)
+        // hint: and index.offset(1, i) say where a's and b's elements for it are (stride 0 on a
+        // hint: broadcast axis), as chapter 2's broadcasting does with strides
+        // hint: Add to Minimum store a T in out; the comparisons Gt to Ne store a Float32 mask
+        // hint: (1 or 0); every other op is float_only(x, y). Maximum and Minimum let NaN win
+        // stub: exercise_not_implemented(errors, "04.1");
         const T x = a[index.offset(0, i)];
         const T y = b[index.offset(1, i)];
         float* mask = static_cast<float*>(out);
@@ -282,6 +298,7 @@ struct BinaryKernel {
             case BinaryOp::Ne: mask[i] = x != y ? 1.0f : 0.0f; return;
             default: values[i] = float_only(x, y); return;
         }
+        // end exercise
     }
 
     // The Float32-only ops (the caller refuses them for Int64).
@@ -319,7 +336,8 @@ void ThrustBackend::binary(BinaryOp op, Dtype dtype, const void* a, const Shape&
     with_element_type(dtype, [&](auto zero) {
         using T = decltype(zero);
         for_each_index(numel_of(out_shape),
-                       BinaryKernel<T>{op, index, static_cast<const T*>(a), static_cast<const T*>(b), out});
+                       BinaryKernel<T>{op, index, static_cast<const T*>(a), static_cast<const T*>(b), out,
+                                       device_error_slot()});
     });
 }
 

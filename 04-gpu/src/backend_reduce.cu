@@ -7,7 +7,9 @@
 // channel) that leaves most of a GPU idle, so the rows are cut into chunks: pass 1 gives each
 // (output, chunk) pair a thread that writes a partial result, pass 2 combines each output's
 // partials. Sums of Float32 accumulate in double, as the CPU does; Int64 exactly.
+#include "device_errors.hpp"
 #include "dispatch.hpp"
+#include "exercise_stub.hpp"
 #include "seam.hpp"
 #include "strided_index.hpp"
 
@@ -60,8 +62,17 @@ struct ReduceChunkKernel {
     Accumulator<T> init;
     const T* x;
     Out* out;
+    DeviceErrorSlot* errors;  // where a kernel reports what it cannot throw
 
     STEPGRAD_HOST_DEVICE void operator()(std::int64_t t) const {
+        // exercise 04.2: one GPU thread of a reduction over axes
+        // hint: thread t works for output t / chunks and takes every chunks-th element of that
+        // hint: output's row, starting at t % chunks (with chunks = 1: the whole row)
+        // hint: kept.offset(0, output) is where the row starts in x; reduced.offset(0, r) is
+        // hint: where its r-th element sits from there
+        // hint: start from init, fold each element in with combine(op, acc, value) in the
+        // hint: Accumulator type, and write the result to out[t] as an Out
+        // stub: exercise_not_implemented(errors, "04.2");
         const std::int64_t output = t / chunks;
         const T* row = x + kept.offset(0, output);
         Accumulator<T> acc = init;
@@ -69,6 +80,7 @@ struct ReduceChunkKernel {
             combine(op, acc, static_cast<Accumulator<T>>(row[reduced.offset(0, r)]));
         }
         out[t] = static_cast<Out>(acc);
+        // end exercise
     }
 };
 
@@ -118,14 +130,16 @@ void reduce_typed(ReduceOp op, const T* x, const Shape& shape, const std::vector
 
     const std::int64_t chunks = chunks_per_output(outputs, reduce_count);
     if (chunks == 1) {
-        for_each_index(outputs, ReduceChunkKernel<T, T>{op, kept_index, reduced_index, reduce_count, 1, init, x, out});
+        for_each_index(outputs, ReduceChunkKernel<T, T>{op, kept_index, reduced_index, reduce_count, 1, init, x,
+                                                        out, device_error_slot()});
         return;
     }
     // (outputs, chunks) partial results in device memory from the caching allocator.
     Storage partial(device_allocator(), static_cast<std::size_t>(outputs * chunks) * sizeof(Acc));
     Acc* partial_data = static_cast<Acc*>(partial.data());
     for_each_index(outputs * chunks, ReduceChunkKernel<T, Acc>{op, kept_index, reduced_index, reduce_count,
-                                                                 chunks, init, x, partial_data});
+                                                                 chunks, init, x, partial_data,
+                                                                 device_error_slot()});
     for_each_index(outputs, CombinePartialsKernel<Acc, T>{op, chunks, init, partial_data, out});
     // `partial` goes back to the cache here; kernels run in order on one stream, so the next
     // user of the buffer cannot start before pass 2 has read it.

@@ -2,7 +2,8 @@
 // Index checks on the device. A kernel that finds a bad index cannot throw: it records the
 // first one in a small slot of device memory and carries on. The next synchronising call
 // (copy_to_host: item(), to_vector(), printing) reads the slot and throws std::out_of_range
-// with the same message the CPU gives at once.
+// with the same message the CPU gives at once. An exercise's stub in a kernel reports itself
+// the same way (exercise_stub.hpp), and is thrown as stepgrad::NotImplemented.
 #include "host_device.hpp"
 
 #include <cstdint>
@@ -16,6 +17,8 @@ enum DeviceErrorCode : std::int64_t {
     kIndexSelectIndex = 2,  ///< index_select: likewise
     kScatterAddIndex = 3,   ///< scatter_add: likewise
     kTargetOutOfRange = 4,  ///< cross-entropy: value is the target, limit the number of classes
+    kExerciseNotImplemented = 5,  ///< an exercise's stub ran (exercise_stub.hpp): value is the
+                                  ///< chapter, limit the number (exercise 04.1: 4 and 1)
 };
 
 /// The slot in device memory.

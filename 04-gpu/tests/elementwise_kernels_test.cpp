@@ -71,7 +71,7 @@ TEST_CASE("Int64 unary ops are exact past 2^53 and comparisons give a Float32 ma
                     std::invalid_argument);
 }
 
-TEST_CASE("binary ops broadcast like the CPU over every layout", "[chapter04][kernels]") {
+TEST_CASE("binary ops broadcast like the CPU over every layout", "[chapter04][kernels][ex-04.1]") {
     const struct { Shape a, b, out; } layouts[] = {
         {{4, 5}, {4, 5}, {4, 5}},                      // equal shapes: one flat loop
         {{4, 5}, {}, {4, 5}},                          // a scalar
@@ -101,7 +101,7 @@ TEST_CASE("binary ops broadcast like the CPU over every layout", "[chapter04][ke
     }
 }
 
-TEST_CASE("binary ops on Int64 are exact and refuse the float-only ops", "[chapter04][kernels]") {
+TEST_CASE("binary ops on Int64 are exact and refuse the float-only ops", "[chapter04][kernels][ex-04.1]") {
     const Shape as{3, 1}, bs{4}, os{3, 4};
     const std::vector<std::int64_t> a{1, -(std::int64_t{1} << 40), 7}, b{7, 0, -2, std::int64_t{1} << 20};
     for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Maximum, BinaryOp::Minimum}) {
@@ -119,7 +119,8 @@ TEST_CASE("binary ops on Int64 are exact and refuse the float-only ops", "[chapt
                     std::invalid_argument);
 }
 
-TEST_CASE("an in-place binary update (out is a) reads each element before writing it", "[chapter04][kernels]") {
+TEST_CASE("an in-place binary update (out is a) reads each element before writing it",
+          "[chapter04][kernels][ex-04.1]") {
     const std::vector<float> a = random_floats(24, 8), bias = random_floats(4, 9);
     std::vector<float> expected = a;
     cpu().binary(BinaryOp::Add, Dtype::Float32, expected.data(), {2, 3, 4}, bias.data(), {4}, expected.data(), {2, 3, 4});

@@ -53,7 +53,8 @@ const char* name_of(ReduceOp op) { return op == ReduceOp::Sum ? "sum" : op == Re
 
 // ---- reduce ----------------------------------------------------------------------------------
 
-TEST_CASE("reduce matches the CPU over every subset of axes of a (3,1,5,4) tensor", "[chapter04][kernels]") {
+TEST_CASE("reduce matches the CPU over every subset of axes of a (3,1,5,4) tensor",
+          "[chapter04][kernels][ex-04.2]") {
     const Shape shape{3, 1, 5, 4};
     const std::vector<float> floats = random_floats(60, 11);
     const std::vector<std::int64_t> ints = random_ints(60, 12, -1000, 1000);
@@ -69,7 +70,7 @@ TEST_CASE("reduce matches the CPU over every subset of axes of a (3,1,5,4) tenso
     }
 }
 
-TEST_CASE("reduce of long rows (the two-pass path) matches the CPU", "[chapter04][kernels]") {
+TEST_CASE("reduce of long rows (the two-pass path) matches the CPU", "[chapter04][kernels][ex-04.2]") {
     SECTION("the sum of all of a 2^20-element tensor") {
         const Shape shape{1 << 20};
         const auto [got, want] = reduce_both(ReduceOp::Sum, random_floats(1 << 20, 21), shape, {true});
@@ -107,7 +108,7 @@ TEST_CASE("reduce of long rows (the two-pass path) matches the CPU", "[chapter04
     }
 }
 
-TEST_CASE("reduce: NaN wins max and min, and an empty reduced axis sums to 0", "[chapter04][kernels]") {
+TEST_CASE("reduce: NaN wins max and min, and an empty reduced axis sums to 0", "[chapter04][kernels][ex-04.2]") {
     SECTION("small: NaN at the start, middle and end of rows") {
         std::vector<float> x = random_floats(3 * 7, 31);
         x[0] = kNaN;       // row 0, first

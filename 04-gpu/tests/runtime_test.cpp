@@ -29,7 +29,37 @@ TEST_CASE("tensors move to the device and back unchanged, and ops there stay the
     CHECK_THROWS_WITH(x + on_device, Catch::Contains("cpu") && Catch::Contains("cuda"));
 }
 
-TEST_CASE("a warm training loop makes no new device allocations", "[chapter04][runtime]") {
+TEST_CASE("the device's free list hands a freed buffer back to the next request of its size class",
+          "[chapter04][runtime][ex-04.4]") {
+    const std::shared_ptr<CachingAllocator> allocator = get_backend(Device::CUDA).allocator();
+    allocator->empty_cache();  // no cached buffer of any class: the first request must miss
+    INFO("exercise 04.4 is CachingAllocator::release in 02-tensor/src/allocator.cpp");
+    const AllocatorStats start = allocator->stats();
+    void* first = allocator->allocate(3000);  // size class 3072
+    REQUIRE(first != nullptr);
+    CHECK(allocator->stats().misses == start.misses + 1);
+    CHECK(allocator->stats().bytes_in_use == start.bytes_in_use + 3072);
+
+    allocator->release(first, 3000);  // onto the free list of 3072, not back to the device
+    CHECK(allocator->stats().bytes_cached == 3072);
+    CHECK(allocator->stats().bytes_in_use == start.bytes_in_use);
+
+    void* again = allocator->allocate(2600);  // the same class: the same buffer, no device call
+    CHECK(again == first);
+    CHECK(allocator->stats().hits == start.hits + 1);
+    CHECK(allocator->stats().misses == start.misses + 1);
+    CHECK(allocator->stats().bytes_cached == 0);
+
+    void* other = allocator->allocate(5000);  // another class (5120): a new buffer
+    CHECK(other != first);
+    CHECK(allocator->stats().misses == start.misses + 2);
+    allocator->release(again, 2600);
+    allocator->release(other, 5000);
+    CHECK(allocator->stats().bytes_cached == 3072 + 5120);
+    CHECK(allocator->stats().bytes_in_use == start.bytes_in_use);
+}
+
+TEST_CASE("a warm training loop makes no new device allocations", "[chapter04][runtime][ex-04.4]") {
     Generator generator(3);
     Tensor w = randn({64, 32}, generator).to(Device::CUDA).requires_grad_();
     const Tensor x = randn({16, 64}, generator).to(Device::CUDA);
@@ -40,6 +70,7 @@ TEST_CASE("a warm training loop makes no new device allocations", "[chapter04][r
         w.sub_(w.grad() * 0.01);
         w.grad().zero_();
     };
+    INFO("exercise 04.4 is CachingAllocator::release in 02-tensor/src/allocator.cpp");
     step();
     step();
     const AllocatorStats warm = memory_stats(Device::CUDA);
