@@ -67,6 +67,12 @@ void ConfusionMatrix::update(const Tensor& logits_or_predictions, const Tensor& 
                        "ConfusionMatrix::update: logits have " << logits_or_predictions.size(1)
                                                                << " classes but the matrix has " << num_classes_);
     }
+    // exercise 05.4: the confusion matrix: count each (true class, predicted class) pair
+    // hint: bring predictions and targets to the host in one read: stack them into (2, N) and
+    // hint: take to_vector<std::int64_t>() (row 0 the predictions, row 1 the targets).
+    // hint: first check every class is in [0, num_classes_), throwing with STEPGRAD_CHECK a message
+    // hint: that names it ("prediction 7" or "target 7"), so a bad batch adds nothing; then count:
+    // hint: counts_ is row-major (C, C), the row the true class, the column the prediction.
     const std::int64_t examples = predictions.size(0);
     if (examples == 0) return;
     // pairs is (2, N): row 0 the predictions, row 1 the targets; one host read for both.
@@ -80,6 +86,7 @@ void ConfusionMatrix::update(const Tensor& logits_or_predictions, const Tensor& 
     for (std::size_t i = 0; i < n; ++i) {
         ++counts_[static_cast<std::size_t>(pairs[n + i] * num_classes_ + pairs[i])];  // row = target, column = prediction
     }
+    // end exercise
 }
 
 void ConfusionMatrix::reset() { std::fill(counts_.begin(), counts_.end(), 0); }

@@ -1,4 +1,5 @@
-// Chapter 3, metrics: accuracy and the confusion matrix, on hand-computed examples.
+// Chapter 3, metrics: accuracy and the confusion matrix, on hand-computed examples. Counting the
+// confusion matrix (ConfusionMatrix::update) is exercise 05.4, when chapter 5 evaluates a model.
 #include <stepgrad/metrics.hpp>
 
 #include "../../02-tensor/tests/test_helpers.hpp"
@@ -52,7 +53,7 @@ TEST_CASE("accuracy refuses mismatched shapes and dtypes with a clear error", "[
     CHECK_THROWS_AS(metrics::accuracy(zeros({4, 3}), zeros({4})), std::invalid_argument);         // float targets
 }
 
-TEST_CASE("ConfusionMatrix: counts, accuracy, precision and recall of the hand example", "[chapter03][metrics]") {
+TEST_CASE("ConfusionMatrix: counts, accuracy, precision and recall of the hand example", "[chapter03][metrics][ex-05.4]") {
     metrics::ConfusionMatrix confusion(3);
     confusion.update(example_predictions(), example_targets());
     const Tensor matrix = confusion.matrix();
@@ -76,7 +77,7 @@ TEST_CASE("ConfusionMatrix: counts, accuracy, precision and recall of the hand e
     CHECK_THROWS_AS(confusion.precision(3), std::invalid_argument);
 }
 
-TEST_CASE("ConfusionMatrix: updates accumulate, logits work, reset clears", "[chapter03][metrics]") {
+TEST_CASE("ConfusionMatrix: updates accumulate, logits work, reset clears", "[chapter03][metrics][ex-05.4]") {
     metrics::ConfusionMatrix confusion(3);
     // the hand example in two batches, the second as logits
     confusion.update(indices({0, 1, 0, 1}), indices({0, 0, 0, 1}));
@@ -88,7 +89,7 @@ TEST_CASE("ConfusionMatrix: updates accumulate, logits work, reset clears", "[ch
     CHECK_THROWS_AS(confusion.update(logits_for({0}, 4), indices({0})), std::invalid_argument);  // 4 classes != 3
 }
 
-TEST_CASE("ConfusionMatrix: 0/0 precision and recall are 0 (scikit-learn's zero_division=0)", "[chapter03][metrics]") {
+TEST_CASE("ConfusionMatrix: 0/0 precision and recall are 0 (scikit-learn's zero_division=0)", "[chapter03][metrics][ex-05.4]") {
     metrics::ConfusionMatrix confusion(3);
     confusion.update(indices({0, 0, 1}), indices({0, 1, 1}));  // nothing of class 2, nothing predicted 2
     CHECK(confusion.precision(2) == 0.0);
@@ -98,7 +99,7 @@ TEST_CASE("ConfusionMatrix: 0/0 precision and recall are 0 (scikit-learn's zero_
     CHECK(confusion.recall(1) == Approx(0.5));
 }
 
-TEST_CASE("ConfusionMatrix: a class out of range is refused and nothing is added", "[chapter03][metrics]") {
+TEST_CASE("ConfusionMatrix: a class out of range is refused and nothing is added", "[chapter03][metrics][ex-05.4]") {
     metrics::ConfusionMatrix confusion(3);
     CHECK_THROWS_WITH(confusion.update(indices({0, 1}), indices({0, 3})), Catch::Contains("target 3"));
     CHECK_THROWS_WITH(confusion.update(indices({-1, 1}), indices({0, 1})), Catch::Contains("prediction -1"));
@@ -106,7 +107,7 @@ TEST_CASE("ConfusionMatrix: a class out of range is refused and nothing is added
     CHECK_THROWS_AS(metrics::ConfusionMatrix(0), std::invalid_argument);
 }
 
-TEST_CASE("ConfusionMatrix: most_confused lists the largest mistakes first", "[chapter03][metrics]") {
+TEST_CASE("ConfusionMatrix: most_confused lists the largest mistakes first", "[chapter03][metrics][ex-05.4]") {
     metrics::ConfusionMatrix confusion(3);
     confusion.update(example_predictions(), example_targets());
     const auto top = confusion.most_confused(2);
@@ -120,7 +121,7 @@ TEST_CASE("ConfusionMatrix: most_confused lists the largest mistakes first", "[c
     CHECK(confusion.most_confused(10).size() == 3);  // only the non-zero off-diagonal cells
 }
 
-TEST_CASE("ConfusionMatrix prints aligned columns, with class names or numbers", "[chapter03][metrics]") {
+TEST_CASE("ConfusionMatrix prints aligned columns, with class names or numbers", "[chapter03][metrics][ex-05.4]") {
     metrics::ConfusionMatrix confusion(3);
     confusion.update(example_predictions(), example_targets());
     CHECK(confusion.to_string({"cat", "dog", "bird"}) ==

@@ -1,7 +1,11 @@
 // A trained model with its normalisation, and its loss, accuracy and confusion matrix on a split.
 #include "stepgrad/mnist/evaluate.hpp"
 
+#include <stepgrad/shared/error.hpp>
+
 #include <cmath>
+
+#include "scoring.hpp"
 
 namespace stepgrad::mnist {
 
@@ -12,23 +16,49 @@ Tensor Classifier::logits(const Tensor& images) const {
     return model->forward(normalized);
 }
 
-Evaluation evaluate(const Classifier& classifier, const Split& split, std::int64_t num_classes,
-                    std::int64_t batch_size) {
-    Evaluation result{.confusion = metrics::ConfusionMatrix(num_classes)};
+SplitScore score_split(const Classifier& classifier, const Split& split, std::int64_t batch_size,
+                       const BatchHook& each_batch) {
+    STEPGRAD_CHECK(batch_size >= 1, "evaluate: batch_size must be at least 1, got " << batch_size);
+    // exercise 05.3: evaluation: loss and accuracy over a whole split, in eval mode, without a graph
+    // hint: record no graph (a NoGradGuard for the whole function) and put the model in eval mode.
+    // hint: walk the split in slices of batch_size images (narrow along axis 0; the last may be
+    // hint: shorter), normalise the images as (x - mean) / stddev on the classifier's device, and
+    // hint: take the model's logits.
+    // hint: sum the cross-entropy over the images (CrossEntropyFuncOptions().reduction(nn::Reduction::Sum))
+    // hint: and count the rows whose argmax is the label; give each batch to each_batch when set.
+    // hint: divide both totals by the number of images at the end (an empty split scores 0).
+    NoGradGuard no_grad;
+    classifier.model->eval();
     const std::int64_t count = split.images.size(0);
     double loss_sum = 0.0;
+    double correct = 0.0;
     for (std::int64_t start = 0; start < count; start += batch_size) {
         const std::int64_t length = std::min(batch_size, count - start);
-        const Tensor logits = classifier.logits(narrow(split.images, 0, start, length));
-        const Tensor labels = narrow(split.labels, 0, start, length).to(classifier.device);
-        // Summed, not averaged, per batch: the last batch may be shorter.
+        const Tensor images = narrow(split.images, 0, start, length).to(classifier.device);  // (B, C, H, W)
+        const Tensor labels = narrow(split.labels, 0, start, length).to(classifier.device);  // (B)
+        const Tensor logits = classifier.model->forward((images - classifier.mean) / classifier.stddev);
         const Tensor loss = nn::functional::cross_entropy(
             logits, labels, nn::functional::CrossEntropyFuncOptions().reduction(nn::Reduction::Sum));
         loss_sum += loss.item<double>();
-        result.confusion.update(logits, labels);
+        correct += eq(argmax(logits, 1), labels).sum().item<double>();
+        if (each_batch) each_batch(logits, labels);
     }
-    result.loss = count > 0 ? loss_sum / static_cast<double>(count) : 0.0;
-    result.accuracy = result.confusion.accuracy();
+    SplitScore score;
+    score.images = count;
+    score.loss = count > 0 ? loss_sum / static_cast<double>(count) : 0.0;
+    score.accuracy = count > 0 ? correct / static_cast<double>(count) : 0.0;
+    return score;
+    // end exercise
+}
+
+Evaluation evaluate(const Classifier& classifier, const Split& split, std::int64_t num_classes,
+                    std::int64_t batch_size) {
+    Evaluation result{.confusion = metrics::ConfusionMatrix(num_classes)};
+    const SplitScore score = score_split(classifier, split, batch_size, [&](const Tensor& logits, const Tensor& labels) {
+        result.confusion.update(logits, labels);
+    });
+    result.loss = score.loss;
+    result.accuracy = score.accuracy;
     return result;
 }
 

@@ -2,6 +2,7 @@
 // `read(destination, count)` member: GzipFileReader for files (zlib reads plain and gzipped
 // files alike) and MemoryReader for bytes in memory (parse_idx, the fuzzer's entry point).
 #include <stepgrad/mnist/idx.hpp>
+#include <stepgrad/shared/error.hpp>
 
 #include <zlib.h>
 
@@ -25,21 +26,10 @@ constexpr std::size_t max_chunk = std::size_t{1} << 26;  // 64 MiB per read or w
     throw IdxError(source_name + ": " + reason);
 }
 
-std::string hex32(std::uint32_t value) {
-    char text[11];
-    std::snprintf(text, sizeof text, "0x%08X", value);
-    return text;
-}
-
 std::string hex8(std::uint8_t value) {
     char text[5];
     std::snprintf(text, sizeof text, "0x%02X", value);
     return text;
-}
-
-std::uint32_t big_endian_u32(const std::uint8_t* bytes) {
-    return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) | (std::uint32_t{bytes[2]} << 8) |
-           std::uint32_t{bytes[3]};
 }
 
 /// The IDX types other than unsigned bytes, by name, for the error that refuses them.
@@ -133,72 +123,75 @@ private:
 
 // ---- the parser ---------------------------------------------------------------------------
 
-/// Checks the magic number's four bytes; returns the number of dimensions.
-template <class Reader>
-int check_magic(const std::array<std::uint8_t, 4>& magic, const Reader& reader, const std::string& name) {
-    if (magic[0] != 0 || magic[1] != 0) {
-        std::string reason = "bad magic number " + hex32(big_endian_u32(magic.data())) + ": " +
-                             reader.not_idx_reason() +
-                             " (an IDX file starts with two zero bytes, the type and the number of dimensions)";
-        if (magic[2] == 0 && magic[3] == 0 && magic[0] <= max_rank && magic[1] == unsigned_byte_type) {
-            reason += "; it looks byte-swapped: was the magic number written little-endian?";
-        }
-        fail(name, reason);
-    }
-    const std::uint8_t type = magic[2];
-    if (type != unsigned_byte_type) {
-        if (const char* type_name = idx_type_name(type)) {
-            fail(name, "type byte " + hex8(type) + " (" + type_name +
-                           ") is not supported: stepgrad reads unsigned bytes (0x08), the type MNIST uses");
-        }
-        fail(name, "unknown type byte " + hex8(type) +
-                       " (IDX types are 0x08, 0x09, 0x0B, 0x0C, 0x0D and 0x0E): not an IDX file");
-    }
-    const int rank = magic[3];
-    if (rank < 1 || rank > max_rank) {
-        fail(name, "the header says " + std::to_string(rank) +
-                       " dimensions: stepgrad reads IDX files with 1 to 4 (MNIST's have 1 or 3)");
-    }
-    return rank;
-}
-
 std::string join_dims(const std::vector<std::int64_t>& dims) {
     std::string text;
     for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? " x " : "") + std::to_string(dims[i]);
     return text;
 }
 
-/// The number of elements the sizes promise, refused when 0 or absurdly large (no overflow).
-std::int64_t checked_element_count(const std::vector<std::int64_t>& dims, const std::string& name) {
-    std::int64_t count = 1;
-    for (std::size_t axis = 0; axis < dims.size(); ++axis) {
-        if (dims[axis] == 0) {
-            fail(name, "dimension " + std::to_string(axis) + " of " + join_dims(dims) +
-                           " is 0: the file holds no data (a damaged header?)");
-        }
-        if (count > max_idx_data_bytes / dims[axis]) {
-            fail(name, "the header's sizes " + join_dims(dims) + " ask for more than " +
-                           std::to_string(max_idx_data_bytes) + " bytes (16 GiB): a damaged header?");
-        }
-        count *= dims[axis];
-    }
-    return count;
-}
+/// What read_idx_from() says when it refuses a file. Each member throws IdxError with the
+/// file's name and the reason in words; the parser decides when, these say what.
+class Refuse {
+public:
+    explicit Refuse(const std::string& name) : name_(name) {}
 
-template <class Reader>
-std::vector<std::int64_t> read_dims(Reader& reader, int rank, const std::string& name) {
-    std::array<std::uint8_t, 4 * max_rank> bytes{};
-    const std::size_t wanted = 4 * static_cast<std::size_t>(rank);
-    const std::size_t got = reader.read(bytes.data(), wanted);
-    if (got < wanted) {
-        fail(name, "truncated: the header declares " + std::to_string(rank) + " dimensions (" +
-                       std::to_string(wanted) + " bytes of sizes) but the file ends after " + std::to_string(got) +
-                       " of them" + reader.end_note());
+    /// Fewer than the 4 bytes of the magic number: `got` of them. `end_note` is the reader's.
+    [[noreturn]] void short_magic(std::size_t got, const std::string& end_note) const {
+        if (got == 0) fail(name_, "the file is empty" + end_note);
+        fail(name_, "truncated: the file holds only " + std::to_string(got) +
+                        " bytes, less than the 4-byte magic number" + end_note);
     }
-    std::vector<std::int64_t> dims(static_cast<std::size_t>(rank));
-    for (std::size_t axis = 0; axis < dims.size(); ++axis) dims[axis] = big_endian_u32(bytes.data() + 4 * axis);
-    return dims;
-}
+
+    /// A magic number that does not start with two zero bytes and the type 0x08: says whether
+    /// it is not IDX at all (`not_idx_reason`, the reader's), byte-swapped, or another IDX type.
+    [[noreturn]] void magic(const std::array<std::uint8_t, 4>& magic, const std::string& not_idx_reason) const {
+        if (magic[0] != 0 || magic[1] != 0) {
+            char number[11];
+            std::snprintf(number, sizeof number, "0x%02X%02X%02X%02X", magic[0], magic[1], magic[2], magic[3]);
+            std::string reason = std::string("bad magic number ") + number + ": " + not_idx_reason +
+                                 " (an IDX file starts with two zero bytes, the type and the number of dimensions)";
+            if (magic[2] == 0 && magic[3] == 0 && magic[0] <= max_rank && magic[1] == unsigned_byte_type) {
+                reason += "; it looks byte-swapped: was the magic number written little-endian?";
+            }
+            fail(name_, reason);
+        }
+        const std::uint8_t type = magic[2];
+        if (const char* type_name = idx_type_name(type)) {
+            fail(name_, "type byte " + hex8(type) + " (" + type_name +
+                            ") is not supported: stepgrad reads unsigned bytes (0x08), the type MNIST uses");
+        }
+        fail(name_, "unknown type byte " + hex8(type) +
+                        " (IDX types are 0x08, 0x09, 0x0B, 0x0C, 0x0D and 0x0E): not an IDX file");
+    }
+
+    /// A number of dimensions outside 1 to max_rank.
+    [[noreturn]] void rank(int rank) const {
+        fail(name_, "the header says " + std::to_string(rank) +
+                        " dimensions: stepgrad reads IDX files with 1 to 4 (MNIST's have 1 or 3)");
+    }
+
+    /// The file ends inside the sizes: `got` of the 4 * rank bytes are there.
+    [[noreturn]] void short_sizes(int rank, std::size_t got, const std::string& end_note) const {
+        fail(name_, "truncated: the header declares " + std::to_string(rank) + " dimensions (" +
+                        std::to_string(4 * rank) + " bytes of sizes) but the file ends after " + std::to_string(got) +
+                        " of them" + end_note);
+    }
+
+    /// dims[axis] is 0: the file would hold no data.
+    [[noreturn]] void empty_dimension(const std::vector<std::int64_t>& dims, std::size_t axis) const {
+        fail(name_, "dimension " + std::to_string(axis) + " of " + join_dims(dims) +
+                        " is 0: the file holds no data (a damaged header?)");
+    }
+
+    /// The sizes multiply to more than max_idx_data_bytes.
+    [[noreturn]] void too_large(const std::vector<std::int64_t>& dims) const {
+        fail(name_, "the header's sizes " + join_dims(dims) + " ask for more than " +
+                        std::to_string(max_idx_data_bytes) + " bytes (16 GiB): a damaged header?");
+    }
+
+private:
+    const std::string& name_;
+};
 
 /// Reads `count` bytes. The buffer grows only as data arrives, in chunks as large as what is
 /// already there (64 KiB to 64 MiB), so a header that promises more than the file holds costs
@@ -234,22 +227,48 @@ void check_nothing_after(Reader& reader, std::int64_t count, const std::string& 
     }
 }
 
+/// The parser: the header, checked field by field, then exactly the data it promises.
+/// `reader.read(destination, count)` returns how many bytes it read (fewer only at the end).
 template <class Reader>
 IdxArray read_idx_from(Reader& reader, const std::string& name) {
+    // exercise 05.1: the IDX reader: magic number, sizes, and exactly that much data
+    // hint: make a `const Refuse refuse(name);` and let it word every error (see class Refuse).
+    // hint: read the 4 magic bytes (refuse.short_magic when fewer come). Bytes 0 and 1 must be 0
+    // hint: and byte 2 unsigned_byte_type, else refuse.magic; byte 3 is the rank, 1 to max_rank.
+    // hint: then read 4 bytes per dimension and decode each size big-endian (the first byte is
+    // hint: the most significant) into IdxArray::dims, as std::int64_t.
+    // hint: the data is as many bytes as the sizes multiply to: refuse a size of 0, and a product
+    // hint: above max_idx_data_bytes, tested before each multiplication so that it cannot overflow.
+    // hint: read_data() reads the data, check_nothing_after() refuses bytes after it.
+    const Refuse refuse(name);
     std::array<std::uint8_t, 4> magic{};
     const std::size_t got = reader.read(magic.data(), magic.size());
-    if (got == 0) fail(name, "the file is empty" + reader.end_note());
-    if (got < magic.size()) {
-        fail(name, "truncated: the file holds only " + std::to_string(got) +
-                       " bytes, less than the 4-byte magic number" + reader.end_note());
-    }
-    const int rank = check_magic(magic, reader, name);
+    if (got < magic.size()) refuse.short_magic(got, reader.end_note());
+    if (magic[0] != 0 || magic[1] != 0 || magic[2] != unsigned_byte_type) refuse.magic(magic, reader.not_idx_reason());
+    const int rank = magic[3];
+    if (rank < 1 || rank > max_rank) refuse.rank(rank);
+
+    std::array<std::uint8_t, 4 * max_rank> size_bytes{};
+    const std::size_t wanted = 4 * static_cast<std::size_t>(rank);
+    const std::size_t got_sizes = reader.read(size_bytes.data(), wanted);
+    if (got_sizes < wanted) refuse.short_sizes(rank, got_sizes, reader.end_note());
     IdxArray array;
-    array.dims = read_dims(reader, rank, name);
-    const std::int64_t count = checked_element_count(array.dims, name);
+    for (std::size_t offset = 0; offset < wanted; offset += 4) {
+        const std::uint8_t* bytes = size_bytes.data() + offset;  // big-endian: most significant first
+        array.dims.push_back(std::int64_t{bytes[0]} << 24 | std::int64_t{bytes[1]} << 16 |
+                             std::int64_t{bytes[2]} << 8 | std::int64_t{bytes[3]});
+    }
+    std::int64_t count = 1;
+    for (std::size_t axis = 0; axis < array.dims.size(); ++axis) {
+        const std::int64_t size = array.dims[axis];
+        if (size == 0) refuse.empty_dimension(array.dims, axis);
+        if (count > max_idx_data_bytes / size) refuse.too_large(array.dims);  // count * size would be too many
+        count *= size;
+    }
     array.values = read_data(reader, count, name);
     check_nothing_after(reader, count, name);
     return array;
+    // end exercise
 }
 
 // ---- the writer ---------------------------------------------------------------------------
@@ -264,7 +283,13 @@ void check_writable(const IdxArray& array, const std::string& name) {
             fail(name, "cannot write sizes " + join_dims(array.dims) + ": each must be from 1 to 2^32 - 1");
         }
     }
-    const std::int64_t count = checked_element_count(array.dims, name);
+    std::int64_t count = 1;
+    for (const std::int64_t size : array.dims) {
+        if (__builtin_mul_overflow(count, size, &count) || count > max_idx_data_bytes) {
+            fail(name, "cannot write sizes " + join_dims(array.dims) + ": more than " +
+                           std::to_string(max_idx_data_bytes) + " bytes (16 GiB)");
+        }
+    }
     if (static_cast<std::uint64_t>(count) != array.values.size()) {
         fail(name, "cannot write: sizes " + join_dims(array.dims) + " make " + std::to_string(count) +
                        " elements but there are " + std::to_string(array.values.size()) + " values");

@@ -4,11 +4,15 @@
 // followed by an evaluation on the test split. Saving and resuming are in training_checkpoint.cpp.
 #include "stepgrad/mnist/trainer.hpp"
 
+#include <stepgrad/shared/error.hpp>
+
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
+
+#include "training_loop.hpp"
 
 namespace stepgrad::mnist {
 
@@ -52,29 +56,67 @@ double peak_rss_mib() {
     return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kibibytes
 }
 
-// On a GPU, reading the loss after every batch (item()) makes the host wait for the device, so
-// the next batch cannot be queued while this one runs. An epoch on a device adds the loss and
-// the hits up there, and reads the totals every kDeviceReadEvery batches (the progress bar's
-// figures are then at most that many batches old).
-constexpr std::int64_t kDeviceReadEvery = 20;
-
-struct DeviceTotals {
-    Tensor loss_sum;  // Σ loss * batch size, a scalar on the device
-    Tensor correct;   // Σ hits (Float32, exact below 2^24 images), a scalar on the device
-
-    void add(const Tensor& loss, const Tensor& logits, const Tensor& labels) {
-        const Tensor batch_loss = loss.detach() * static_cast<double>(labels.size(0));
-        const Tensor hits = eq(argmax(logits.detach(), 1), labels).sum();
-        loss_sum = loss_sum.defined() ? loss_sum + batch_loss : batch_loss;
-        correct = correct.defined() ? correct + hits : hits;
-    }
-    void read(double& loss_total, std::int64_t& correct_total) const {
-        loss_total = loss_sum.item<double>();
-        correct_total = std::llround(correct.item<double>());
-    }
-};
-
 }  // namespace
+
+// ---- the training loop --------------------------------------------------------------------
+
+EpochTotals::EpochTotals(Device device, std::int64_t batches) : device_(device), batches_total_(batches) {}
+
+void EpochTotals::add(const Tensor& loss, const Tensor& logits, const Tensor& labels) {
+    const std::int64_t batch_size = labels.size(0);
+    seen_ += batch_size;
+    ++batches_done_;
+    if (device_ == Device::CPU) {
+        loss_sum_ += loss.item<double>() * static_cast<double>(batch_size);
+        correct_ += count_correct(logits, labels);
+        return;
+    }
+    // On a device: add up there; read the sums (and wait) only now and then.
+    const Tensor batch_loss = loss.detach() * static_cast<double>(batch_size);
+    const Tensor hits = eq(argmax(logits.detach(), 1), labels).sum();
+    device_loss_sum_ = device_loss_sum_.defined() ? device_loss_sum_ + batch_loss : batch_loss;
+    device_correct_ = device_correct_.defined() ? device_correct_ + hits : hits;
+    if (batches_done_ % read_every == 0 || batches_done_ == batches_total_) {
+        loss_sum_ = device_loss_sum_.item<double>();
+        correct_ = std::llround(device_correct_.item<double>());
+    }
+}
+
+double EpochTotals::mean_loss() const { return seen_ > 0 ? loss_sum_ / static_cast<double>(seen_) : 0.0; }
+
+double EpochTotals::accuracy() const {
+    return seen_ > 0 ? static_cast<double>(correct_) / static_cast<double>(seen_) : 0.0;
+}
+
+//! [training loop]
+EpochTotals train_batches(nn::Module& model, optim::Optimizer& optimizer, optim::LRScheduler* per_batch_scheduler,
+                          data::DataLoader& loader, Device device, const BatchCallback& on_batch) {
+    // exercise 05.2: the training loop: one epoch of zero_grad, forward, loss, backward, step
+    // hint: the model trains in train mode (dropout on, batch norm on the batch's statistics).
+    // hint: for each data::Batch of the loader: move batch.data (B, C, H, W) and batch.target (B)
+    // hint: to `device`; clear the old gradients; logits = the model's forward; the loss is
+    // hint: nn::functional::cross_entropy of logits and labels; backpropagate it; step the
+    // hint: optimizer, then the per-batch scheduler if there is one.
+    // hint: add each batch to an EpochTotals(device, loader.size()), report it to on_batch (when
+    // hint: set) and return the totals.
+    model.train();
+    EpochTotals totals(device, loader.size());
+    for (data::Batch& batch : loader) {
+        const Tensor images = batch.data.to(device);   // (B, C, H, W), normalised
+        const Tensor labels = batch.target.to(device);  // (B), Int64
+        optimizer.zero_grad();
+        const Tensor logits = model.forward(images);  // (B, classes)
+        const Tensor loss = nn::functional::cross_entropy(logits, labels);
+        loss.backward();
+        optimizer.step();
+        if (per_batch_scheduler != nullptr) per_batch_scheduler->step();
+        totals.add(loss, logits, labels);
+        if (on_batch) on_batch(totals.batches(), loader.size(), totals.mean_loss(), totals.accuracy());
+    }
+    return totals;
+    // end exercise
+}
+//! [training loop]
 
 void check_device(Device device) {
     if (has_backend(device)) return;
@@ -197,54 +239,29 @@ void Trainer::make_loader() {
 }
 
 EpochMetrics Trainer::train_epoch(const BatchCallback& on_batch) {
-    model_->train();
-    const std::int64_t total = loader_->size();
     const bool per_batch_schedule = options_.scheduler == SchedulerKind::OneCycle;
-    double loss_sum = 0.0;
-    std::int64_t correct = 0;
-    std::int64_t seen = 0;
-    std::int64_t done = 0;
+    // The rate the epoch's last step used, for the metrics: a per-batch schedule changes it after
+    // every step, so it is the rate set after the next-to-last batch.
     double lr_used = current_lr();
-    const bool on_device = options_.device != Device::CPU;
-    DeviceTotals running;
+    const BatchCallback after_batch = [&](std::int64_t done, std::int64_t total, double loss, double accuracy) {
+        if (done < total) lr_used = current_lr();
+        if (on_batch) on_batch(done, total, loss, accuracy);
+    };
     const auto start = std::chrono::steady_clock::now();
-    //! [training loop]
-    for (data::Batch& batch : *loader_) {
-        const Tensor images = batch.data.to(options_.device);   // (B, C, H, W), normalised
-        const Tensor labels = batch.target.to(options_.device);  // (B), Int64
-        optimizer_->zero_grad();
-        const Tensor logits = model_->forward(images);  // (B, classes)
-        const Tensor loss = nn::functional::cross_entropy(logits, labels);
-        loss.backward();
-        lr_used = current_lr();
-        optimizer_->step();
-        if (per_batch_schedule) scheduler_->step();
-
-        const std::int64_t batch_size = labels.size(0);
-        seen += batch_size;
-        ++done;
-        if (on_device) {  // add up on the device; read it (and wait) only now and then
-            running.add(loss, logits, labels);
-            if (done % kDeviceReadEvery == 0 || done == total) running.read(loss_sum, correct);
-        } else {
-            loss_sum += loss.item<double>() * static_cast<double>(batch_size);
-            correct += count_correct(logits, labels);
-        }
-        if (on_batch) on_batch(done, total, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
-    }
-    //! [training loop]
+    const EpochTotals totals = train_batches(*model_, *optimizer_, per_batch_schedule ? scheduler_.get() : nullptr,
+                                             *loader_, options_.device, after_batch);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (scheduler_ && !per_batch_schedule) scheduler_->step();
 
     const Evaluation test = evaluate(classifier(), data_->test, data_->num_classes);
     EpochMetrics metrics;
     metrics.epoch = epochs_done() + 1;
-    metrics.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
-    metrics.train_accuracy = seen > 0 ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+    metrics.train_loss = totals.mean_loss();
+    metrics.train_accuracy = totals.accuracy();
     metrics.test_loss = test.loss;
     metrics.test_accuracy = test.accuracy;
     metrics.train_seconds = seconds;
-    metrics.images_per_second = seconds > 0.0 ? static_cast<double>(seen) / seconds : 0.0;
+    metrics.images_per_second = seconds > 0.0 ? static_cast<double>(totals.seen()) / seconds : 0.0;
     metrics.lr = lr_used;
     metrics.peak_rss_mib = peak_rss_mib();
     history_.push_back(metrics);

@@ -26,7 +26,7 @@ TEST_CASE("write_idx writes the IDX bytes exactly: big-endian header, then the d
     CHECK(read_bytes(path) == std::string("\0\0\x08\x03\0\0\0\x02\0\0\0\x03\0\0\0\x04", 16) + data);
 }
 
-TEST_CASE("a plain IDX file reads back what was written", "[chapter05][idx]") {
+TEST_CASE("a plain IDX file reads back what was written", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "labels-idx1-ubyte";
     const IdxArray labels{{5}, {9, 0, 3, 255, 1}};
@@ -36,7 +36,7 @@ TEST_CASE("a plain IDX file reads back what was written", "[chapter05][idx]") {
     check_same(read_idx(path), small_images);
 }
 
-TEST_CASE("a gzipped IDX file reads back what was written", "[chapter05][idx]") {
+TEST_CASE("a gzipped IDX file reads back what was written", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "images-idx3-ubyte.gz";
     write_idx(path, small_images, true);
@@ -44,7 +44,7 @@ TEST_CASE("a gzipped IDX file reads back what was written", "[chapter05][idx]") 
     check_same(read_idx(path), small_images);
 }
 
-TEST_CASE("gzip files from another writer read, across deflate blocks", "[chapter05][idx]") {
+TEST_CASE("gzip files from another writer read, across deflate blocks", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "big-idx2-ubyte.gz";
     const std::string data = pattern_bytes(300 * 400);  // two stored blocks
@@ -54,7 +54,7 @@ TEST_CASE("gzip files from another writer read, across deflate blocks", "[chapte
     CHECK(std::string(array.values.begin(), array.values.end()) == data);
 }
 
-TEST_CASE("parse_idx reads bytes in memory like read_idx reads a file", "[chapter05][idx]") {
+TEST_CASE("parse_idx reads bytes in memory like read_idx reads a file", "[chapter05][idx][ex-05.1]") {
     const std::string data(small_images.values.begin(), small_images.values.end());
     const std::string file = idx_header({2, 3, 4}) + data;
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(file.data());
@@ -65,7 +65,26 @@ TEST_CASE("parse_idx reads bytes in memory like read_idx reads a file", "[chapte
                         "memory: truncated: the header promises 24 bytes of data but the file holds 4");
 }
 
-TEST_CASE("a truncated file is refused: data shorter than the header promises", "[chapter05][idx]") {
+TEST_CASE("the sizes are big-endian 32-bit integers: 00 00 EA 60 is 60000", "[chapter05][idx][ex-05.1]") {
+    // One dimension of 60000 (0x0000EA60): the header of MNIST's label files.
+    const std::string labels = idx_header({60000}) + pattern_bytes(60000);
+    const auto* label_bytes = reinterpret_cast<const std::uint8_t*>(labels.data());
+    const IdxArray array = parse_idx({label_bytes, labels.size()}, "labels");
+    CHECK(array.dims == std::vector<std::int64_t>{60000});
+    REQUIRE(array.values.size() == 60000);
+    CHECK(array.values[59999] == static_cast<std::uint8_t>((59999 * 7) % 256));
+    // Four dimensions, the first 258 = 0x00000102 (two bytes); the data is 258 * 1 * 3 * 2 = 1548 bytes.
+    const std::string four = idx_header({258, 1, 3, 2}) + pattern_bytes(1548);
+    const auto* four_bytes = reinterpret_cast<const std::uint8_t*>(four.data());
+    CHECK(parse_idx({four_bytes, four.size()}, "four").dims == std::vector<std::int64_t>{258, 1, 3, 2});
+    // The largest size a header can hold, 2^32 - 1, is read as a positive number, not as -1.
+    const std::string huge = idx_header({0xFFFFFFFF}) + "x";
+    const auto* huge_bytes = reinterpret_cast<const std::uint8_t*>(huge.data());
+    REQUIRE_THROWS_WITH(parse_idx({huge_bytes, huge.size()}, "huge"),
+                        "huge: truncated: the header promises 4294967295 bytes of data but the file holds 1");
+}
+
+TEST_CASE("a truncated file is refused: data shorter than the header promises", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const std::string short_file = idx_header({2, 3, 4}) + pattern_bytes(10);
     const std::string reason = "truncated: the header promises 24 bytes of data but the file holds 10";
@@ -88,7 +107,7 @@ TEST_CASE("a truncated file is refused: data shorter than the header promises", 
     }
 }
 
-TEST_CASE("a file cut inside the header is refused as truncated", "[chapter05][idx]") {
+TEST_CASE("a file cut inside the header is refused as truncated", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "labels-idx1-ubyte";
     write_bytes(path, "");
@@ -100,7 +119,7 @@ TEST_CASE("a file cut inside the header is refused as truncated", "[chapter05][i
                   "truncated: the header declares 3 dimensions (12 bytes of sizes) but the file ends after 6");
 }
 
-TEST_CASE("a file that is not IDX is refused by its magic number", "[chapter05][idx]") {
+TEST_CASE("a file that is not IDX is refused by its magic number", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "train-images-idx3-ubyte.gz";
     SECTION("neither gzip nor IDX, like an HTML error page saved by a download") {
@@ -119,7 +138,7 @@ TEST_CASE("a file that is not IDX is refused by its magic number", "[chapter05][
     }
 }
 
-TEST_CASE("a type other than unsigned bytes is refused by name", "[chapter05][idx]") {
+TEST_CASE("a type other than unsigned bytes is refused by name", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "floats-idx1";
     write_bytes(path, idx_header({2}, 0x0D) + pattern_bytes(8));
@@ -129,7 +148,7 @@ TEST_CASE("a type other than unsigned bytes is refused by name", "[chapter05][id
     check_message(idx_error_of(path), path, "unknown type byte 0x05");
 }
 
-TEST_CASE("a rank outside 1 to 4 is refused", "[chapter05][idx]") {
+TEST_CASE("a rank outside 1 to 4 is refused", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "odd-idx";
     write_bytes(path, idx_header({}));
@@ -138,7 +157,7 @@ TEST_CASE("a rank outside 1 to 4 is refused", "[chapter05][idx]") {
     check_message(idx_error_of(path), path, "the header says 5 dimensions");
 }
 
-TEST_CASE("bytes after the data are refused", "[chapter05][idx]") {
+TEST_CASE("bytes after the data are refused", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "labels-idx1-ubyte";
     write_bytes(path, idx_header({4}) + pattern_bytes(7));
@@ -148,7 +167,7 @@ TEST_CASE("bytes after the data are refused", "[chapter05][idx]") {
     check_message(idx_error_of(gzipped), gzipped, "1 trailing byte after the data");
 }
 
-TEST_CASE("absurd or empty sizes are refused before any memory is allocated", "[chapter05][idx]") {
+TEST_CASE("absurd or empty sizes are refused before any memory is allocated", "[chapter05][idx][ex-05.1]") {
     TempDir dir;
     const fs::path path = dir.path / "images-idx3-ubyte";
     write_bytes(path, idx_header({0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}) + pattern_bytes(16));
