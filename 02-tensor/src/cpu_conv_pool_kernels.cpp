@@ -4,9 +4,11 @@
 //
 // Each kernel has a plain twin in reference_kernels.cpp that tests every tap with an `if`, and
 // tests/conv_pool_kernels_test.cpp ties the two together. Here, padding is handled by computing,
-// once per call, which outputs of each tap (or which taps of each output) land inside the image
-// (`inside` below), so the inner loops are plain contiguous copies and sums.
+// once per call (im2col: once per row), which outputs of each tap (or which taps of each output)
+// land inside the image (`inside` below), so the inner loops are plain contiguous copies and sums.
 #include "cpu_training_kernels.hpp"
+
+#include <stepgrad/shared/error.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -71,71 +73,83 @@ std::vector<AxisTaps> taps_per_output(std::int64_t outputs, std::int64_t kernel,
 
 // ---- convolution as a matrix product ----------------------------------------------------
 
-// Row (c, i, j) of the columns is, output row by output row, zeros, then a run of image row
-// h = oh * stride_h + i * dilation_h - pad_h, then zeros. Two ways to write it:
+namespace {
+
+// Row (c, i, j) of one image's columns, `row` (OH * OW): entry oh * OW + ow is the pixel of
+// `plane` (one (H, W) channel) under tap (i, j) of the window at output (oh, ow), that is
+// (oh * stride_h + i * dilation_h - pad_h, ow * stride_w + j * dilation_w - pad_w), or 0 where
+// that falls in the padding.
+//
+// Along each output row, that is zeros, then a run of image row h, then zeros. Two ways to
+// write it:
 // - the common "same" convolution (stride 1 across, output rows as long as the input's rows
 //   are apart) reads the image shifted by (h, w) offsets: all valid output rows are one
 //   memcpy, after which the few entries that wrapped in from a neighbouring row (the padding
 //   columns) are zeroed;
 // - otherwise, row by row: a memcpy per run for stride 1, a strided loop for larger strides.
-void im2col(const float* image, const Window2d& window, float* columns) {
-    // image is (N, C, H, W); columns is (N, C * kh * kw, OH * OW)
+void im2col_row([[maybe_unused]] const float* plane, [[maybe_unused]] const Window2d& window,
+                [[maybe_unused]] std::int64_t i, [[maybe_unused]] std::int64_t j, [[maybe_unused]] float* row) {
+    // exercise 03.4: im2col, the pixels one tap of the window reads at every output position
+    // hint: output (oh, ow) reads pixel (h, w) of the (height, width) plane, stored row-major, with
+    // hint: h = oh * stride_h + i * dilation_h - pad_h and w = ow * stride_w + j * dilation_w - pad_w;
+    // hint: a pixel outside [0, height) x [0, width) is padding and reads 0.
+    // hint: write every one of the out_height() * out_width() entries of row (it is not zeroed for you).
+    // hint: faster: inside(count, step, offset, size) gives the outputs k with offset + k * step in [0, size).
     const std::int64_t height = window.height, width = window.width;
     const std::int64_t out_h = window.out_height(), out_w = window.out_width();
-    const std::int64_t planes = window.batch * window.channels;
-    const bool shifted_image = window.stride_w == 1 && window.stride_h * width == out_w;
-    const auto rows_of = outputs_per_tap(out_h, window.kernel_h, window.stride_h, window.pad_h, window.dilation_h, height);
-    const auto cols_of = outputs_per_tap(out_w, window.kernel_w, window.stride_w, window.pad_w, window.dilation_w, width);
-    float* row = columns;  // row (n, c, i, j), advanced by OH * OW each time
-    for (std::int64_t plane = 0; plane < planes; ++plane) {
-        const float* pixels = image + plane * height * width;
-        for (std::int64_t i = 0; i < window.kernel_h; ++i) {
-            const std::int64_t h_offset = i * window.dilation_h - window.pad_h;
-            const Range rows = rows_of[static_cast<std::size_t>(i)];
-            for (std::int64_t j = 0; j < window.kernel_w; ++j, row += out_h * out_w) {
-                const std::int64_t w_offset = j * window.dilation_w - window.pad_w;
-                const Range cols = cols_of[static_cast<std::size_t>(j)];
-                // output rows whose input row is padding: all zeros
-                std::fill(row, row + rows.first * out_w, 0.0f);
-                std::fill(row + rows.last * out_w, row + out_h * out_w, 0.0f);
-                if (rows.first == rows.last) continue;
-
-                if (shifted_image) {
-                    // entry (oh, ow) reads pixel start + (oh - rows.first) * out_w + ow; copy the
-                    // part of that run inside the plane (what falls outside is padding anyway)
-                    const std::int64_t start = (rows.first * window.stride_h + h_offset) * width + w_offset;
-                    const std::int64_t begin = std::max<std::int64_t>(start, 0);
-                    const std::int64_t end = std::min(start + (rows.last - rows.first) * out_w, height * width);
-                    if (end > begin)
-                        std::memcpy(row + rows.first * out_w + (begin - start), pixels + begin,
-                                    static_cast<std::size_t>(end - begin) * sizeof(float));
-                    // the padding columns: one strided pass down each
-                    auto zero_column = [&](std::int64_t ow) {
-                        for (std::int64_t oh = rows.first; oh < rows.last; ++oh) row[oh * out_w + ow] = 0.0f;
-                    };
-                    for (std::int64_t ow = 0; ow < cols.first; ++ow) zero_column(ow);
-                    for (std::int64_t ow = cols.last; ow < out_w; ++ow) zero_column(ow);
-                    continue;
-                }
-
-                for (std::int64_t oh = rows.first; oh < rows.last; ++oh) {
-                    float* out = row + oh * out_w;
-                    const float* in = pixels + (oh * window.stride_h + h_offset) * width;
-                    std::fill(out, out + cols.first, 0.0f);
-                    std::fill(out + cols.last, out + out_w, 0.0f);
-                    if (cols.first == cols.last) continue;
-                    const std::int64_t w0 = cols.first * window.stride_w + w_offset;
-                    if (window.stride_w == 1) {
-                        std::memcpy(out + cols.first, in + w0,
-                                    static_cast<std::size_t>(cols.last - cols.first) * sizeof(float));
-                    } else {
-                        for (std::int64_t ow = cols.first, w = w0; ow < cols.last; ++ow, w += window.stride_w)
-                            out[ow] = in[w];
-                    }
-                }
-            }
+    const std::int64_t h_offset = i * window.dilation_h - window.pad_h;
+    const std::int64_t w_offset = j * window.dilation_w - window.pad_w;
+    const Range rows = inside(out_h, window.stride_h, h_offset, height);  // outputs whose pixel row is in the image
+    const Range cols = inside(out_w, window.stride_w, w_offset, width);
+    // output rows whose input row is padding: all zeros
+    std::fill(row, row + rows.first * out_w, 0.0f);
+    std::fill(row + rows.last * out_w, row + out_h * out_w, 0.0f);
+    if (rows.first == rows.last) return;
+    if (window.stride_w == 1 && window.stride_h * width == out_w) {  // the shifted image
+        // entry (oh, ow) reads pixel start + (oh - rows.first) * out_w + ow; copy the part of
+        // that run inside the plane (what falls outside is padding anyway)
+        const std::int64_t start = (rows.first * window.stride_h + h_offset) * width + w_offset;
+        const std::int64_t begin = std::max<std::int64_t>(start, 0);
+        const std::int64_t end = std::min(start + (rows.last - rows.first) * out_w, height * width);
+        if (end > begin)
+            std::memcpy(row + rows.first * out_w + (begin - start), plane + begin,
+                        static_cast<std::size_t>(end - begin) * sizeof(float));
+        // the padding columns: one strided pass down each
+        auto zero_column = [&](std::int64_t ow) {
+            for (std::int64_t oh = rows.first; oh < rows.last; ++oh) row[oh * out_w + ow] = 0.0f;
+        };
+        for (std::int64_t ow = 0; ow < cols.first; ++ow) zero_column(ow);
+        for (std::int64_t ow = cols.last; ow < out_w; ++ow) zero_column(ow);
+        return;
+    }
+    for (std::int64_t oh = rows.first; oh < rows.last; ++oh) {
+        float* out = row + oh * out_w;
+        const float* in = plane + (oh * window.stride_h + h_offset) * width;
+        std::fill(out, out + cols.first, 0.0f);
+        std::fill(out + cols.last, out + out_w, 0.0f);
+        if (cols.first == cols.last) continue;
+        const std::int64_t w0 = cols.first * window.stride_w + w_offset;
+        if (window.stride_w == 1) {
+            std::memcpy(out + cols.first, in + w0, static_cast<std::size_t>(cols.last - cols.first) * sizeof(float));
+        } else {
+            for (std::int64_t ow = cols.first, w = w0; ow < cols.last; ++ow, w += window.stride_w) out[ow] = in[w];
         }
     }
+    // end exercise
+}
+
+}  // namespace
+
+// The columns, row (n, c, i, j) after row: im2col_row for each image plane and each tap.
+void im2col(const float* image, const Window2d& window, float* columns) {
+    // image is (N, C, H, W); columns is (N, C * kh * kw, OH * OW)
+    const std::int64_t plane_size = window.height * window.width;
+    const std::int64_t row_size = window.out_height() * window.out_width();
+    float* row = columns;  // row (n, c, i, j), advanced by OH * OW each time
+    for (std::int64_t plane = 0; plane < window.batch * window.channels; ++plane)
+        for (std::int64_t i = 0; i < window.kernel_h; ++i)
+            for (std::int64_t j = 0; j < window.kernel_w; ++j, row += row_size)
+                im2col_row(image + plane * plane_size, window, i, j, row);
 }
 
 // The same runs as im2col, read instead of written, and added instead of copied. The taps are

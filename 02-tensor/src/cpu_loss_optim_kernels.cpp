@@ -8,6 +8,8 @@
 // bias corrections of Adam) are made once, outside the loop.
 #include "cpu_training_kernels.hpp"
 
+#include <stepgrad/shared/error.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -67,11 +69,17 @@ void cross_entropy_forward(const float* logits, const std::int64_t* target, std:
 }
 
 // d loss / d x_c = softmax_c - q_c, since d(-log_probs_k)/dx_c = softmax_c - [k == c] and q sums to 1.
-void cross_entropy_backward(const float* log_probs, const std::int64_t* target, const float* grad_loss,
-                            std::int64_t batch, std::int64_t classes, std::int64_t ignore_index,
-                            float label_smoothing, float* grad_logits) {
+void cross_entropy_backward([[maybe_unused]] const float* log_probs, const std::int64_t* target,
+                            [[maybe_unused]] const float* grad_loss, std::int64_t batch, std::int64_t classes,
+                            std::int64_t ignore_index, [[maybe_unused]] float label_smoothing,
+                            [[maybe_unused]] float* grad_logits) {
     // log_probs and grad_logits are (batch, classes); target and grad_loss are (batch)
     check_targets(target, batch, classes, ignore_index);
+    // exercise 03.2: cross-entropy's fused backward, softmax minus the (smoothed) one-hot
+    // hint: the forward saved log_probs, so softmax_c = exp(log_probs[row, c]); nothing else is needed.
+    // hint: q (the smoothed one-hot) is label_smoothing / classes everywhere, plus 1 - label_smoothing
+    // hint: at the target; each row's gradient is grad_loss[row] * (softmax - q).
+    // hint: a row whose target is ignore_index gets exactly 0 (even if grad_loss[row] is NaN or inf).
     const float spread = label_smoothing / static_cast<float>(classes);  // q off the target
     for (std::int64_t row = 0; row < batch; ++row) {
         const float* in = log_probs + row * classes;
@@ -84,6 +92,7 @@ void cross_entropy_backward(const float* log_probs, const std::int64_t* target, 
         for (std::int64_t c = 0; c < classes; ++c) grad[c] = scale * (std::exp(in[c]) - spread);
         grad[target[row]] -= scale * (1.0f - label_smoothing);
     }
+    // end exercise
 }
 
 // ---- optimizer updates ----------------------------------------------------------------------
@@ -125,8 +134,15 @@ void sgd_step(float* param, const float* grad, float* momentum_buffer, std::int6
 
 // The constants of the step (both kinds of weight decay folded in: adam_step_constants), then
 // one loop without a branch.
-void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, std::int64_t count,
-               const AdamUpdate& update) {
+void adam_step([[maybe_unused]] float* param, [[maybe_unused]] const float* grad, [[maybe_unused]] float* exp_avg,
+               [[maybe_unused]] float* exp_avg_sq, [[maybe_unused]] std::int64_t count,
+               [[maybe_unused]] const AdamUpdate& update) {
+    // exercise 03.3: the Adam update, moments, bias correction and step
+    // hint: per element k: Adam adds weight_decay * param to the gradient g; AdamW instead scales
+    // hint: param by 1 - lr * weight_decay (update.decoupled_weight_decay says which).
+    // hint: m = beta1 m + (1 - beta1) g and v = beta2 v + (1 - beta2) g², written back to exp_avg, exp_avg_sq;
+    // hint: then param -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), t = update.step.
+    // hint: the two bias corrections do not depend on k: work them out once, before the loop.
     const AdamStepConstants constants = adam_step_constants(update);
     const float step_size = constants.step_size, correction2_sqrt = constants.correction2_sqrt;
     const float l2 = constants.l2, shrink = constants.shrink;
@@ -140,6 +156,7 @@ void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_s
         exp_avg_sq[k] = v;
         param[k] = p * shrink - step_size * (m / (std::sqrt(v) / correction2_sqrt + eps));
     }
+    // end exercise
 }
 
 // ---- data movement --------------------------------------------------------------------------

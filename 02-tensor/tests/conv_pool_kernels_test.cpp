@@ -7,7 +7,7 @@ using namespace kernel_test;
 
 // ---- im2col / col2im --------------------------------------------------------------------------
 
-TEST_CASE("im2col matches the reference on every geometry", "[chapter02][kernels]") {
+TEST_CASE("im2col matches the reference on every geometry", "[chapter02][kernels][ex-03.4]") {
     for (const Window2d& window : conv_windows()) {
         INFO(describe(window));
         const std::vector<float> image = random_normal(size_of(image_size(window)), 11);
@@ -17,7 +17,7 @@ TEST_CASE("im2col matches the reference on every geometry", "[chapter02][kernels
     }
 }
 
-TEST_CASE("im2col reads the right pixels and zeros the padding (hand-checked)", "[chapter02][kernels]") {
+TEST_CASE("im2col reads the right pixels and zeros the padding (hand-checked)", "[chapter02][kernels][ex-03.4]") {
     // one 2x3 image [[1 2 3] [4 5 6]], 2x2 window, padding 1: 3x4 output positions
     const Window2d window{1, 1, 2, 3, 2, 2, 1, 1, 1, 1, 1, 1};
     REQUIRE(window.out_height() == 3);
@@ -33,6 +33,26 @@ TEST_CASE("im2col reads the right pixels and zeros the padding (hand-checked)", 
     cpu::im2col(image.data(), window, columns.data());
     check_close(columns, expected, 0.0, 0.0);
     check_close(reference::im2col(image, window), expected, 0.0, 0.0);
+}
+
+TEST_CASE("im2col with stride 2, dilation 2 and two channels (hand-checked)", "[chapter02][kernels][ex-03.4]") {
+    // two 5x5 channels holding 0..24 and 100..124, a 2x2 window with stride 2 and dilation 2:
+    // 2x2 outputs; tap (i, j) at output (oh, ow) reads pixel (2 oh + 2 i, 2 ow + 2 j)
+    const Window2d window{1, 2, 5, 5, 2, 2, 2, 2, 0, 0, 2, 2};
+    REQUIRE(window.out_height() == 2);
+    REQUIRE(window.out_width() == 2);
+    std::vector<float> image(50);
+    for (std::size_t k = 0; k < 25; ++k) {
+        image[k] = static_cast<float>(k);
+        image[25 + k] = 100.0f + static_cast<float>(k);
+    }
+    const std::vector<float> expected{
+        0,   2,   10,  12,  2,   4,   12,  14,  10,  12,  20,  22,  12,  14,  22,  24,   // channel 0, taps (0,0)..(1,1)
+        100, 102, 110, 112, 102, 104, 112, 114, 110, 112, 120, 122, 112, 114, 122, 124,  // channel 1
+    };
+    std::vector<float> columns(expected.size(), sentinel);
+    cpu::im2col(image.data(), window, columns.data());
+    check_close(columns, expected, 0.0, 0.0);
 }
 
 TEST_CASE("col2im matches the reference and is the adjoint of im2col", "[chapter02][kernels]") {
@@ -57,7 +77,7 @@ TEST_CASE("col2im matches the reference and is the adjoint of im2col", "[chapter
 
 // A grouped convolution is one GEMM per group on a contiguous block of im2col's rows: group g
 // owns the channels [g C/G, (g+1) C/G), hence rows [g K, (g+1) K) with K = (C/G) kh kw.
-TEST_CASE("im2col supports grouped convolution through the GEMM layout", "[chapter02][kernels]") {
+TEST_CASE("im2col supports grouped convolution through the GEMM layout", "[chapter02][kernels][ex-03.4]") {
     constexpr std::int64_t groups = 2, out_channels = 6;
     for (const Window2d& base : {Window2d{3, 4, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1}, Window2d{3, 4, 7, 5, 2, 3, 2, 1, 1, 2, 2, 1}}) {
         const Window2d& w = base;

@@ -63,7 +63,7 @@ TEST_CASE("cross_entropy of uniform logits is log(classes), with or without smoo
     check_close(fast.loss, std::vector<double>{0.9 * std::log(2.0) + 0.1 / 3.0 * 5.0 * std::log(2.0)});
 }
 
-TEST_CASE("cross_entropy backward matches the reference and finite differences", "[chapter02][kernels]") {
+TEST_CASE("cross_entropy backward matches the reference and finite differences", "[chapter02][kernels][ex-03.2]") {
     constexpr std::int64_t classes = 6;
     const std::vector<std::int64_t> target{5, ignore, 0, 2, 2};
     const auto batch = static_cast<std::int64_t>(target.size());
@@ -210,7 +210,7 @@ TEST_CASE("SGD with momentum, dampening, Nesterov and weight decay: 3 steps", "[
     }
 }
 
-TEST_CASE("Adam and AdamW: 3 steps against the reference and the formula by hand", "[chapter02][kernels]") {
+TEST_CASE("Adam and AdamW: 3 steps against the reference and the formula by hand", "[chapter02][kernels][ex-03.3]") {
     constexpr std::size_t count = 37;
     for (const bool decoupled : {false, true}) {
         for (const float gradient_scale : {1.0f, 1e-7f}) {  // tiny gradients: eps matters

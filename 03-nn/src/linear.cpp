@@ -34,19 +34,26 @@ void check_linear_arguments(const Tensor& input, const Tensor& weight, const Ten
     }
 }
 
-}  // namespace
-
-// Forward: y (rows, out) = x (rows, in) @ Wᵀ, W stored (out, in) and read transposed; then + b per row.
-// Backward, from dy = g (rows, out):
-//   dx = g @ W     (rows, out) @ (out, in)
-//   dW = gᵀ @ x    (out, rows) @ (rows, in), g read transposed
-//   db = Σ_rows g
-// Leading axes of x are rows: (*, in) is a (rows, in) matrix without copying.
-Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
-    check_linear_arguments(input, weight, bias);
-    const std::int64_t in_features = weight.size(1), out_features = weight.size(0);
+// The number of rows of an input (*, in_features) read as a (rows, in_features) matrix without
+// copying: the product of its leading axes (1 for a 1-D input).
+std::int64_t leading_rows(const Tensor& input) {
     std::int64_t rows = 1;
     for (std::int64_t axis = 0; axis + 1 < input.dim(); ++axis) rows *= input.size(axis);
+    return rows;
+}
+
+// Forward, with no graph: y (rows, out) = x (rows, in) @ Wᵀ, W stored (out, in) and read
+// transposed; then + b on every row. y keeps the leading axes of x: (*, in) -> (*, out).
+Tensor linear_forward(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+    check_linear_arguments(input, weight, bias);
+    // exercise 03.1: Linear's forward, y = x Wᵀ + b
+    // hint: y has x's shape with the last axis out_features = weight.size(0) (Tensor::empty(shape, input.device())).
+    // hint: read x as a (leading_rows(input), in_features) matrix: one backend.matmul with transpose_b
+    // hint: reads W (out, in) as Wᵀ in place (get_backend(input.device()); see Backend::matmul's arguments).
+    // hint: bias is optional (bias.defined()): add bias[j] to y[r, j] for every row r, e.g. with
+    // hint: backend.copy_strided(..., accumulate = true) reading the bias with a row stride of 0.
+    const std::int64_t in_features = weight.size(1), out_features = weight.size(0);
+    const std::int64_t rows = leading_rows(input);
     Shape out_shape = input.shape();
     out_shape.back() = out_features;
 
@@ -54,11 +61,26 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     Tensor out = Tensor::empty(out_shape, input.device());
     backend.matmul(input.data_ptr<float>(), weight.data_ptr<float>(), out.data_ptr<float>(), 1, rows, out_features,
                    in_features, /*transpose_a=*/false, /*transpose_b=*/true, 0, 0);
-    const bool has_bias = bias.defined();
-    if (has_bias) {  // out[r, j] += bias[j]: the bias read with row stride 0
+    if (bias.defined()) {  // out[r, j] += bias[j]: the bias read with row stride 0
         backend.copy_strided(Dtype::Float32, bias.data_ptr<float>(), {0, 1}, 0, out.data_ptr<float>(),
                              {out_features, 1}, 0, {rows, out_features}, /*accumulate=*/true);
     }
+    return out;
+    // end exercise
+}
+
+}  // namespace
+
+// Forward: linear_forward above. Backward, from dy = g (rows, out):
+//   dx = g @ W     (rows, out) @ (out, in)
+//   dW = gᵀ @ x    (out, rows) @ (rows, in), g read transposed
+//   db = Σ_rows g
+// Leading axes of x are rows: (*, in) is a (rows, in) matrix without copying.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+    Tensor out = linear_forward(input, weight, bias);
+    const std::int64_t in_features = weight.size(1), out_features = weight.size(0);
+    const std::int64_t rows = leading_rows(input);
+    const bool has_bias = bias.defined();
 
     auto backward = [x = SavedTensor(input), w = SavedTensor(weight), has_bias,
                      bias_needs_grad = has_bias && bias.requires_grad(), rows, in_features,

@@ -86,7 +86,7 @@ std::string repr(const nn::Module& module) {
 
 }  // namespace
 
-TEST_CASE("conv2d equals the convolution written as nested loops", "[chapter03][conv]") {
+TEST_CASE("conv2d equals the convolution written as nested loops", "[chapter03][conv][ex-03.4]") {
     for (const ConvCase& c : cases) {
         INFO(c.name);
         const Tensor x = random_input(c.input, 11);

@@ -26,6 +26,7 @@ namespace {
 using namespace stepgrad;
 using Catch::Matchers::Contains;
 using stepgrad::testing::check_same;
+using stepgrad::testing::check_tensor;
 using stepgrad::testing::random_input;
 namespace F = stepgrad::nn::functional;
 
@@ -70,7 +71,7 @@ double max_abs(const std::vector<float>& v) {
 
 // ---- Linear ------------------------------------------------------------------------------------
 
-TEST_CASE("Linear equals matmul(x, w.t()) + b, values and every gradient", "[chapter03][layers][linear]") {
+TEST_CASE("Linear equals matmul(x, w.t()) + b, values and every gradient", "[chapter03][layers][linear][ex-03.1]") {
     manual_seed(3);
     struct Case {
         std::string name;
@@ -96,6 +97,55 @@ TEST_CASE("Linear equals matmul(x, w.t()) + b, values and every gradient", "[cha
             check_same(layer.weight.grad(), plain.weight.grad(), 1e-5);
             if (c.bias) check_same(layer.bias.grad(), plain.bias.grad(), 1e-5);
         }
+    }
+}
+
+namespace {
+
+// y[r, o] = b[o] + Σ_i x[r, i] W[o, i]: the definition, one output at a time, in double.
+std::vector<float> linear_by_loops(const std::vector<float>& x, const std::vector<float>& w,
+                                   const std::vector<float>& b, std::size_t in_features) {
+    const std::size_t rows = x.size() / in_features, out_features = w.size() / in_features;
+    std::vector<float> y;
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t o = 0; o < out_features; ++o) {
+            double sum = b.empty() ? 0.0 : b[o];
+            for (std::size_t i = 0; i < in_features; ++i)
+                sum += double{x[r * in_features + i]} * w[o * in_features + i];
+            y.push_back(static_cast<float>(sum));
+        }
+    return y;
+}
+
+}  // namespace
+
+TEST_CASE("linear's forward is x Wᵀ + b, by hand and by plain loops", "[chapter03][layers][linear][ex-03.1]") {
+    // W is (out_features 3, in_features 2): row o holds the weights of output o.
+    const Tensor w = tensor({{1.0, 2.0}, {0.0, -1.0}, {3.0, 0.5}});
+    const Tensor b = tensor({10.0, 20.0, 30.0});
+    SECTION("a batch (N, in) gives (N, out); without a bias nothing is added") {
+        const Tensor x = tensor({{1.0, 1.0}, {2.0, -4.0}});
+        // x[0] = (1, 1): (1 + 2, 0 - 1, 3 + 0.5); x[1] = (2, -4): (2 - 8, 0 + 4, 6 - 2)
+        check_tensor(F::linear(x, w), {2, 3}, {3, -1, 3.5, -6, 4, 4});
+        check_tensor(F::linear(x, w, b), {2, 3}, {13, 19, 33.5, 4, 24, 34});
+    }
+    SECTION("leading axes are kept: (2, 2, in) gives (2, 2, out), (in) gives (out)") {
+        const Tensor x = tensor({{{1.0, 1.0}, {2.0, -4.0}}, {{0.0, 0.0}, {-1.0, 2.0}}});
+        check_tensor(F::linear(x, w, b), {2, 2, 3}, {13, 19, 33.5, 4, 24, 34, 10, 20, 30, 13, 18, 28});
+        check_tensor(F::linear(tensor({-1.0, 2.0}), w, b), {3}, {13, 18, 28});
+    }
+    SECTION("an empty batch (0, in) gives (0, out)") {
+        check_tensor(F::linear(zeros({0, 2}), w, b), {0, 3}, {});
+    }
+    SECTION("random sizes against the sum written as loops") {
+        const Tensor x = random_input({5, 7}, 31), weight = random_input({4, 7}, 32), bias = random_input({4}, 33);
+        const std::vector<float> with_bias = linear_by_loops(x.to_vector(), weight.to_vector(), bias.to_vector(), 7);
+        check_tensor(F::linear(x, weight, bias), {5, 4}, with_bias);
+        nn::Linear layer(7, 4);  // the module's forward is the same function on its own parameters
+        check_tensor(layer.forward(x), {5, 4},
+                     linear_by_loops(x.to_vector(), layer.weight.to_vector(), layer.bias.to_vector(), 7));
+        const std::vector<float> without_bias = linear_by_loops(x.to_vector(), weight.to_vector(), {}, 7);
+        check_tensor(F::linear(x, weight), {5, 4}, without_bias);
     }
 }
 

@@ -269,7 +269,7 @@ TEST_CASE("weighted cross_entropy with label smoothing follows PyTorch's formula
     }
 }
 
-TEST_CASE("the fused cross_entropy equals the composite one with all-one weights", "[chapter03][loss]") {
+TEST_CASE("the fused cross_entropy equals the composite one with all-one weights", "[chapter03][loss][ex-03.2]") {
     // Ties the fast path (chapter 2's kernels) to the plain one (log_softmax, gather, where).
     const Tensor target = indices({1, -100, 0, 3, 3, 2, -100});
     for (double smoothing : {0.0, 0.3}) {
@@ -286,13 +286,78 @@ TEST_CASE("the fused cross_entropy equals the composite one with all-one weights
     }
 }
 
-TEST_CASE("the gradient of cross_entropy is (softmax - one_hot) / N", "[chapter03][loss]") {
+TEST_CASE("the gradient of cross_entropy is (softmax - one_hot) / N", "[chapter03][loss][ex-03.2]") {
     const Tensor logits = tensor({{1.0, 2.0, 3.0}, {0.5, 0.5, -1.0}}).requires_grad_();
     F::cross_entropy(logits, indices({2, 0})).backward();
     std::vector<double> expected = log_softmax_rows(logits.detach().to_vector(), 3);
     for (double& v : expected) v = std::exp(v) / 2.0;
     expected[2] -= 0.5, expected[3] -= 0.5;
     check_tensor(logits.grad(), {2, 3}, floats(expected));
+}
+
+TEST_CASE("cross_entropy's fused backward is upstream x (softmax - smoothed one-hot), zero where ignored",
+          "[chapter03][loss][ex-03.2]") {
+    // Six rows over five classes; ignore_index 2 is also a class, so rows 1 and 3 are ignored.
+    Generator generator(12);
+    const std::vector<float> logits = (randn({6, 5}, generator) * 2.0).to_vector();
+    const std::vector<std::int64_t> labels{4, 2, 0, 2, 1, 3};
+    const std::int64_t ignore_index = 2;
+    const std::vector<double> log_probs = log_softmax_rows(logits, 5);
+    // d loss / d logits[n, c] = upstream[n] (exp(log_probs[n, c]) - q[n, c]), written out in double
+    const auto by_hand = [&](const std::vector<double>& upstream, double smoothing) {
+        std::vector<double> grad(logits.size(), 0.0);
+        for (std::size_t n = 0; n < labels.size(); ++n) {
+            if (labels[n] == ignore_index) continue;
+            for (std::size_t c = 0; c < 5; ++c) {
+                const double q = (static_cast<std::int64_t>(c) == labels[n] ? 1.0 - smoothing : 0.0) + smoothing / 5.0;
+                grad[n * 5 + c] = upstream[n] * (std::exp(log_probs[n * 5 + c]) - q);
+            }
+        }
+        return floats(grad);
+    };
+    const std::vector<double> upstream{0.5, -1.0, 2.0, 3.0, 0.25, -0.75};
+    for (double smoothing : {0.0, 0.2}) {
+        INFO("label_smoothing " << smoothing);
+        const auto options = [&](Reduction r) {
+            return CrossEntropyLossOptions().reduction(r).ignore_index(ignore_index).label_smoothing(smoothing);
+        };
+        const auto grad_of = [&](Reduction r, const Tensor& upstream_gradient) {
+            const Tensor x = from_vector(logits, {6, 5}).requires_grad_();
+            const Tensor loss = F::cross_entropy(x, from_vector(labels, {6}), options(r));
+            if (upstream_gradient.defined()) {
+                loss.backward(upstream_gradient);
+            } else {
+                loss.backward();
+            }
+            return x.grad();
+        };
+        // None: each row's own upstream gradient; Sum: 1 for every row; Mean: 1 / (rows that count).
+        check_tensor(grad_of(Reduction::None, from_vector(floats(upstream), {6})), {6, 5},
+                     by_hand(upstream, smoothing));
+        check_tensor(grad_of(Reduction::Sum, Tensor()), {6, 5}, by_hand(std::vector<double>(6, 1.0), smoothing));
+        check_tensor(grad_of(Reduction::Mean, Tensor()), {6, 5}, by_hand(std::vector<double>(6, 0.25), smoothing));
+    }
+    SECTION("all rows ignored: the mean is 0 / 0, yet every gradient is exactly 0") {
+        const Tensor x = from_vector(logits, {6, 5}).requires_grad_();
+        const Tensor loss = F::cross_entropy(x, indices({2, 2, 2, 2, 2, 2}), CrossEntropyLossOptions().ignore_index(2));
+        CHECK(std::isnan(loss.item()));
+        loss.backward();
+        check_tensor(x.grad(), {6, 5}, std::vector<float>(30, 0.0f), 0.0);
+    }
+}
+
+TEST_CASE("the fused cross_entropy passes gradcheck for each reduction and label smoothing",
+          "[chapter03][loss][gradcheck][ex-03.2]") {
+    const Tensor labels = indices({3, -100, 0, 2, 2});
+    const Tensor logits = random_input({5, 4}, 19);
+    for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
+        for (double smoothing : {0.0, 0.2}) {
+            INFO("reduction " << static_cast<int>(r) << ", label_smoothing " << smoothing);
+            const auto options = CrossEntropyLossOptions().label_smoothing(smoothing).reduction(r);
+            CHECK(gradcheck([&](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], labels, options); },
+                            {logits}));
+        }
+    }
 }
 
 TEST_CASE("an all-ignored batch gives NaN for the mean, 0 for the sum, and zero gradients, as PyTorch",

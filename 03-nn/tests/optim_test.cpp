@@ -148,13 +148,13 @@ TEST_CASE("SGD takes the textbook steps", "[chapter03][optim]") {
     }
 }
 
-TEST_CASE("Adam takes the textbook steps, with L2 weight decay in the gradient", "[chapter03][optim]") {
+TEST_CASE("Adam takes the textbook steps, with L2 weight decay in the gradient", "[chapter03][optim][ex-03.3]") {
     check_three_steps(
         [](const auto& p) { return std::make_unique<Adam>(p, AdamOptions(0.1).betas({0.8, 0.99}).weight_decay(0.1)); },
         AdamReference{.lr = 0.1, .beta1 = 0.8, .beta2 = 0.99, .weight_decay = 0.1});
 }
 
-TEST_CASE("AdamW decays the weights apart from the gradient", "[chapter03][optim]") {
+TEST_CASE("AdamW decays the weights apart from the gradient", "[chapter03][optim][ex-03.3]") {
     check_three_steps([](const auto& p) { return std::make_unique<AdamW>(p, AdamWOptions(0.1).weight_decay(0.5)); },
                       AdamReference{.lr = 0.1, .weight_decay = 0.5, .decoupled = true});
     // decoupled is not L2: the same weight decay as Adam's L2 term lands somewhere else
@@ -166,6 +166,35 @@ TEST_CASE("AdamW decays the weights apart from the gradient", "[chapter03][optim
     adam.step();
     adamw.step();
     CHECK(std::abs(a.to_vector()[3] - b.to_vector()[3]) > 1e-3);
+}
+
+// With the same gradient g every step, m_t = (1 - beta1^t) g and v_t = (1 - beta2^t) g²: the bias
+// corrections undo exactly the shrinking towards the zero start, m̂ = g and v̂ = g², so every step
+// moves each element by lr · g / (|g| + eps), lr against the sign of its gradient.
+TEST_CASE("Adam's bias correction: with a constant gradient every step is lr against its sign",
+          "[chapter03][optim][ex-03.3]") {
+    const Vector gradient{0.1, -0.2, 3.0, -1e-3};
+    for (const bool decoupled : {false, true}) {
+        INFO((decoupled ? "AdamW, weight decay 0.5" : "Adam"));
+        Tensor p = parameter(kStart);
+        std::unique_ptr<Optimizer> optimizer;
+        if (decoupled) {
+            optimizer = std::make_unique<AdamW>(std::vector<Tensor>{p}, AdamWOptions(0.01).weight_decay(0.5));
+        } else {
+            optimizer = std::make_unique<Adam>(std::vector<Tensor>{p}, AdamOptions(0.01));
+        }
+        Vector expected = kStart;
+        for (int step = 1; step <= 3; ++step) {
+            INFO("step " << step);
+            set_grad(p, gradient);
+            optimizer->step();
+            for (std::size_t i = 0; i < expected.size(); ++i) {
+                if (decoupled) expected[i] *= 1 - 0.01 * 0.5;  // AdamW: the decay, apart from the step
+                expected[i] -= gradient[i] > 0 ? 0.01 : -0.01;
+            }
+            check_tensor(p, {4}, as_floats(expected), 1e-6);
+        }
+    }
 }
 
 TEST_CASE("RMSprop takes the textbook steps", "[chapter03][optim]") {
