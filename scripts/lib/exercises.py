@@ -160,10 +160,13 @@ def _check_region(region, lines):
 
 
 def git_files(root):
-    """The repository's tracked files (relative paths) that exist in the working tree."""
-    out = subprocess.run(["git", "-C", root, "ls-files", "-z"], check=True,
+    """The files of the working tree that git tracks or would track (relative paths): the
+    tracked ones that exist, and new ones that .gitignore does not exclude. So build
+    directories never count, and a file written but not yet committed does."""
+    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
+                          "--exclude-standard"], check=True,
                          stdout=subprocess.PIPE).stdout.decode()
-    return [p for p in out.split("\0") if p and os.path.lexists(os.path.join(root, p))]
+    return sorted({p for p in out.split("\0") if p and os.path.lexists(os.path.join(root, p))})
 
 
 def is_source(path):
@@ -209,14 +212,41 @@ def scan_repository(root):
     return scan(root, git_files(root))
 
 
-def scan_tree(root):
-    """Like scan_repository, for a directory that may not be a git checkout (a student copy)."""
+def walk_files(root):
+    """The files of a directory that may not be a git checkout (relative paths), leaving out
+    .git and build directories (build/, build-*/) as .gitignore does."""
     paths = []
     for directory, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in (".git", "build") and not d.startswith("build-")]
+        dirs[:] = [d for d in dirs if d not in (".git", "build", "__pycache__")
+                   and not d.startswith("build-")]
         for name in files:
             paths.append(os.path.relpath(os.path.join(directory, name), root))
-    return scan(root, sorted(paths))
+    return sorted(paths)
+
+
+def tree_files(root):
+    """git_files for a git checkout, walk_files for a plain directory (an unpacked copy)."""
+    if os.path.isdir(os.path.join(root, ".git")):
+        try:
+            return git_files(root)
+        except subprocess.CalledProcessError:
+            pass
+    return walk_files(root)
+
+
+def scan_tree(root):
+    """Like scan_repository, for a directory that may not be a git checkout (a student copy)."""
+    return scan(root, walk_files(root))
+
+
+def scan_any(root):
+    """The regions of a checkout (git) or of a plain copy such as an unpacked submission."""
+    if os.path.isdir(os.path.join(root, ".git")):
+        try:
+            return scan_repository(root)
+        except subprocess.CalledProcessError:
+            pass
+    return scan_tree(root)
 
 
 def stub_text(text, rel_path, stubbed_ids):
