@@ -73,6 +73,17 @@ TEST_CASE("multiplication's rule: d(a*b)/da = b and d(a*b)/db = a", "[chapter01]
     y.grad() = 1.0;
     y.node()->backward(*y.node());
     CHECK(x.grad() == 3.0);
+
+    // Both parents add to what their gradients already hold (another use of them put it there):
+    // `=` instead of `+=` for either one loses that contribution.
+    Value p(2.0), q(4.0);
+    Value r = p * q;
+    p.grad() = 1.0;
+    q.grad() = -1.0;
+    r.grad() = 0.5;
+    r.node()->backward(*r.node());
+    CHECK(p.grad() == 1.0 + 0.5 * 4.0);
+    CHECK(q.grad() == -1.0 + 0.5 * 2.0);
 }
 
 TEST_CASE("multiplication through backward()", "[chapter01][ex-01.2]") {

@@ -272,7 +272,7 @@ struct BinaryKernel {
     void* out;                // T values, or a Float32 mask for the comparisons
     DeviceErrorSlot* errors;  // where a kernel reports what it cannot throw
 
-    STEPGRAD_HOST_DEVICE void operator()(std::int64_t i) const {
+    STEPGRAD_HOST_DEVICE void operator()([[maybe_unused]] std::int64_t i) const {
         // exercise 04.1: one GPU thread of a broadcasting binary op
         // hint: thread i computes output element i (the output is contiguous); index.offset(0, i)
         // hint: and index.offset(1, i) say where a's and b's elements for it are (stride 0 on a

@@ -16,8 +16,8 @@ Tensor Classifier::logits(const Tensor& images) const {
     return model->forward(normalized);
 }
 
-SplitScore score_split(const Classifier& classifier, const Split& split, std::int64_t batch_size,
-                       const BatchHook& each_batch) {
+SplitScore score_split([[maybe_unused]] const Classifier& classifier, [[maybe_unused]] const Split& split,
+                       std::int64_t batch_size, [[maybe_unused]] const BatchHook& each_batch) {
     STEPGRAD_CHECK(batch_size >= 1, "evaluate: batch_size must be at least 1, got " << batch_size);
     // exercise 05.3: evaluation: loss and accuracy over a whole split, in eval mode, without a graph
     // hint: record no graph (a NoGradGuard for the whole function) and put the model in eval mode.

@@ -230,7 +230,7 @@ void check_nothing_after(Reader& reader, std::int64_t count, const std::string& 
 /// The parser: the header, checked field by field, then exactly the data it promises.
 /// `reader.read(destination, count)` returns how many bytes it read (fewer only at the end).
 template <class Reader>
-IdxArray read_idx_from(Reader& reader, const std::string& name) {
+IdxArray read_idx_from([[maybe_unused]] Reader& reader, [[maybe_unused]] const std::string& name) {
     // exercise 05.1: the IDX reader: magic number, sizes, and exactly that much data
     // hint: make a `const Refuse refuse(name);` and let it word every error (see class Refuse).
     // hint: read the 4 magic bytes (refuse.short_magic when fewer come). Bytes 0 and 1 must be 0

@@ -89,8 +89,10 @@ double EpochTotals::accuracy() const {
 }
 
 //! [training loop]
-EpochTotals train_batches(nn::Module& model, optim::Optimizer& optimizer, optim::LRScheduler* per_batch_scheduler,
-                          data::DataLoader& loader, Device device, const BatchCallback& on_batch) {
+EpochTotals train_batches([[maybe_unused]] nn::Module& model, [[maybe_unused]] optim::Optimizer& optimizer,
+                          [[maybe_unused]] optim::LRScheduler* per_batch_scheduler,
+                          [[maybe_unused]] data::DataLoader& loader, [[maybe_unused]] Device device,
+                          [[maybe_unused]] const BatchCallback& on_batch) {
     // exercise 05.2: the training loop: one epoch of zero_grad, forward, loss, backward, step
     // hint: the model trains in train mode (dropout on, batch norm on the batch's statistics).
     // hint: for each data::Batch of the loader: move batch.data (B, C, H, W) and batch.target (B)
