@@ -4,11 +4,13 @@
 // on faint noise. Easy enough to learn in a few epochs, hard enough that an untrained or broken
 // model scores near chance (10%).
 #include <stepgrad/mnist/idx.hpp>
+#include <stepgrad/nn.hpp>
 #include <stepgrad/shared/random.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "idx_test_helpers.hpp"
 
@@ -53,5 +55,16 @@ struct Dataset {
         write_split(directory.path, "t10k", test, 2);
     }
 };
+
+/// @brief Every parameter of `model`, flattened and joined in parameters() order (to compare
+/// whole models before and after a step, or between two runs).
+inline std::vector<float> all_weights(const stepgrad::nn::Module& model) {
+    std::vector<float> values;
+    for (const stepgrad::Tensor& parameter : model.parameters()) {
+        const std::vector<float> part = parameter.to_vector();
+        values.insert(values.end(), part.begin(), part.end());
+    }
+    return values;
+}
 
 }  // namespace synthetic

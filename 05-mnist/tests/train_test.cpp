@@ -23,15 +23,6 @@ TrainOptions quick_options(ModelKind kind) {
     return options;
 }
 
-std::vector<float> all_weights(const nn::Module& model) {
-    std::vector<float> values;
-    for (const Tensor& parameter : model.parameters()) {
-        const std::vector<float> part = parameter.to_vector();
-        values.insert(values.end(), part.begin(), part.end());
-    }
-    return values;
-}
-
 }  // namespace
 
 TEST_CASE("a seeded MLP learns the made-up dataset: test accuracy at least 90% after 3 epochs", "[chapter05][train]") {
@@ -75,7 +66,7 @@ TEST_CASE("the same seed trains the same weights; another seed, other weights", 
         options.seed = seed;
         Trainer trainer(data, options);
         (void)trainer.train_epoch();
-        return all_weights(trainer.model());
+        return synthetic::all_weights(trainer.model());
     };
     const std::vector<float> first = weights_after_one_epoch(3);
     CHECK(weights_after_one_epoch(3) == first);

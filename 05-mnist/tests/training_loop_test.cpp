@@ -34,15 +34,6 @@ std::shared_ptr<nn::Sequential> small_mlp(std::uint64_t seed) {
     return make_model(config);
 }
 
-std::vector<float> all_weights(const nn::Module& model) {
-    std::vector<float> values;
-    for (const Tensor& parameter : model.parameters()) {
-        const std::vector<float> part = parameter.to_vector();
-        values.insert(values.end(), part.begin(), part.end());
-    }
-    return values;
-}
-
 data::DataLoader loader_over(const Split& split, std::int64_t batch_size, bool shuffle) {
     const auto dataset = std::make_shared<data::TensorDataset>(normalized(split.images), split.labels);
     return data::DataLoader(dataset, data::DataLoaderOptions(batch_size).shuffle(shuffle).seed(1));
@@ -78,11 +69,11 @@ TEST_CASE("train_batches with a learning rate of 0: the epoch's figures are the 
     synthetic::Dataset files(100, 20);
     const MnistData data = load_mnist(files.directory.path);
     const auto model = small_mlp(3);
-    const std::vector<float> before = all_weights(*model);
+    const std::vector<float> before = synthetic::all_weights(*model);
     optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.0));  // the weights stay put
     data::DataLoader loader = loader_over(data.train, 32, false);      // batches of 32, 32, 32 and 4
     const EpochTotals totals = train_batches(*model, optimizer, nullptr, loader, Device::CPU);
-    CHECK(all_weights(*model) == before);
+    CHECK(synthetic::all_weights(*model) == before);
     CHECK(totals.seen() == 100);
     CHECK(totals.batches() == 4);
 

@@ -241,12 +241,7 @@ def scan_tree(root):
 
 def scan_any(root):
     """The regions of a checkout (git) or of a plain copy such as an unpacked submission."""
-    if os.path.isdir(os.path.join(root, ".git")):
-        try:
-            return scan_repository(root)
-        except subprocess.CalledProcessError:
-            pass
-    return scan_tree(root)
+    return scan(root, tree_files(root))
 
 
 def stub_text(text, rel_path, stubbed_ids):
