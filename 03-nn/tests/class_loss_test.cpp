@@ -1,25 +1,14 @@
 // Chapter 3's class losses (nll_loss, cross_entropy) against their formulas, computed here in
 // double: reductions, weights, ignore_index, label smoothing, shapes, the fused backward (exercise
 // 03.2) and numerical stability.
-#include <stepgrad/nn/loss.hpp>
-
-#include "../../02-tensor/tests/test_helpers.hpp"
 #include "loss_test_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <limits>
-#include <sstream>
-#include <string>
 #include <vector>
 
-using namespace stepgrad;
-using namespace stepgrad::nn;
-using stepgrad::testing::check_tensor;
-using stepgrad::testing::indices;
-using stepgrad::testing::random_input;
-namespace F = stepgrad::nn::functional;
+// stepgrad, stepgrad::nn, F (nn::functional), check_tensor, indices, random_input and the helpers.
 using namespace stepgrad::testing::loss;
 
 // ---- class losses ------------------------------------------------------------------------------

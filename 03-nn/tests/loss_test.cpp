@@ -1,8 +1,5 @@
 // Chapter 3's losses against their formulas, computed here independently (in double, from the
 // raw numbers), for each reduction and option; numerical stability; gradchecks; modules; errors.
-#include <stepgrad/nn/loss.hpp>
-
-#include "../../02-tensor/tests/test_helpers.hpp"
 #include "loss_test_helpers.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,12 +10,7 @@
 #include <string>
 #include <vector>
 
-using namespace stepgrad;
-using namespace stepgrad::nn;
-using stepgrad::testing::check_tensor;
-using stepgrad::testing::indices;
-using stepgrad::testing::random_input;
-namespace F = stepgrad::nn::functional;
+// stepgrad, stepgrad::nn, F (nn::functional), check_tensor, indices, random_input and the helpers.
 using namespace stepgrad::testing::loss;
 
 

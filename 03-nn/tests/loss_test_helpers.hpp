@@ -19,6 +19,9 @@ namespace stepgrad::testing::loss {
 using namespace stepgrad;
 using namespace stepgrad::nn;
 using stepgrad::testing::check_tensor;
+using stepgrad::testing::indices;
+using stepgrad::testing::random_input;
+namespace F = stepgrad::nn::functional;
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
