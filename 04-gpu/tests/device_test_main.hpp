@@ -4,7 +4,7 @@
 // device make its tensor on Device::CUDA (so chapter 2's whole suite runs on the device).
 #include <stepgrad/tensor/factories.hpp>
 
-#include <catch2/catch.hpp>
+#include <stepgrad/shared/catch_runner.hpp>
 
 #include <cstring>
 #include <vector>
@@ -21,7 +21,7 @@ inline int run_device_tests(int argc, char* argv[]) {
             args.push_back(argv[i]);
         }
     }
-    return Catch::Session().run(static_cast<int>(args.size()), args.data());
+    return stepgrad::testing::run_catch_session(static_cast<int>(args.size()), args.data());
 }
 
 }  // namespace stepgrad::gpu_test

@@ -1,6 +1,5 @@
 // The runner of the device tests on a real GPU: with no usable GPU (no driver, no device) it
 // says why and exits 77, which CTest reports as "skipped" (SKIP_RETURN_CODE).
-#define CATCH_CONFIG_RUNNER
 #include <stepgrad/gpu/gpu.hpp>
 
 #include <iostream>

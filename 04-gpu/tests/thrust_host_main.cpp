@@ -2,7 +2,6 @@
 // with Thrust's C++ device system, are registered as Device::CUDA before any test runs.
 // With --default-cuda, every factory that names no device makes its tensor there too (the
 // whole of chapter 2's suite then runs on the Thrust kernels).
-#define CATCH_CONFIG_RUNNER
 #include <stepgrad/gpu/gpu.hpp>
 
 #include "device_test_main.hpp"

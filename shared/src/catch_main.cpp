@@ -1,3 +1,5 @@
-// The Catch2 runner, compiled once and linked into every stepgrad test executable.
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
+// The plain main of every stepgrad test executable that needs no set-up before its tests run.
+// Catch's implementation itself is in catch_runner.cpp, compiled once.
+#include "stepgrad/shared/catch_runner.hpp"
+
+int main(int argc, char* argv[]) { return stepgrad::testing::run_catch_session(argc, argv); }
