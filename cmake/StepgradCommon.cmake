@@ -19,6 +19,7 @@ option(STEPGRAD_BUILD_EXAMPLES "Build the examples" ON)
 option(STEPGRAD_BUILD_BENCH "Build the benchmarks" ON)
 option(STEPGRAD_NATIVE "Compile for this machine's CPU (-march=native)" OFF)
 option(STEPGRAD_SANITIZE "Build with AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer)" OFF)
+option(STEPGRAD_SANITIZE_THREAD "Build with ThreadSanitizer (-O1 -g1; not together with STEPGRAD_SANITIZE)" OFF)
 option(STEPGRAD_WERROR "Treat compiler warnings as errors" OFF)
 
 # Warnings for stepgrad's own targets (third-party headers in /usr/include are system headers).
@@ -35,6 +36,18 @@ endif()
 if(STEPGRAD_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+endif()
+
+# ThreadSanitizer reports data races between threads (the `tsan` preset; see 03-nn's
+# threads test). It cannot be combined with AddressSanitizer. -O1 keeps it a few times
+# faster than -O0; -g1 gives line numbers in its reports.
+if(STEPGRAD_SANITIZE_THREAD)
+  if(STEPGRAD_SANITIZE)
+    message(FATAL_ERROR "STEPGRAD_SANITIZE_THREAD and STEPGRAD_SANITIZE cannot both be ON: "
+                        "ThreadSanitizer and AddressSanitizer do not combine")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -O1 -g1)
+  add_link_options(-fsanitize=thread)
 endif()
 
 if(STEPGRAD_BUILD_TESTS)

@@ -4,6 +4,11 @@
 // nodes come from a per-thread free list rather than from new/delete each time, and a node is
 // freed without recursion: dropping the last handle to a chain of a million nodes would
 // otherwise recurse a million destructors deep and overflow the stack.
+//
+// Threads: everything here is thread_local, so threads building graphs at once share nothing
+// and need no lock. A node released on another thread than the one that made it (a graph
+// handed over after a join) goes to the releasing thread's free list, which is fine, but is
+// then counted by live_nodes() as made on one thread and freed on the other.
 #include <vector>
 
 #include "stepgrad/scalar/value.hpp"

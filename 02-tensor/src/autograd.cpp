@@ -165,10 +165,14 @@ Grads call_backward(Node& node, const Tensor& grad) {
     }
 }
 
+// The gradients reach the tensors that keep them (leaves, retain_grad) only once the whole pass
+// has succeeded: a pass stopped by an error (anomaly mode, a saved tensor changed in place)
+// leaves every grad() as it was, as a failed call should.
 void run_backward(const Tensor& root, Tensor root_grad) {
     Node* root_node = root.impl()->node.get();
     const std::vector<Node*> order = topological_order(root_node);
     std::unordered_map<Node*, Tensor> pending{{root_node, std::move(root_grad)}};  // this call's gradients
+    std::vector<std::pair<Node*, Tensor>> finished;  // complete gradients of nodes that keep one
     NoGradGuard no_grad;  // backward rules are not themselves recorded
     const bool was_running = running_backward;
     running_backward = true;
@@ -179,7 +183,7 @@ void run_backward(const Tensor& root, Tensor root_grad) {
             if (found == pending.end()) continue;
             const Tensor grad = std::move(found->second);
             pending.erase(found);
-            accumulate_into_holder(node, grad);
+            if (!node.grad_holder.expired()) finished.emplace_back(&node, grad);
             if (!node.backward) continue;
             Grads input_grads = call_backward(node, grad);
             STEPGRAD_CHECK_AS(std::logic_error, input_grads.size() == node.inputs.size(),
@@ -207,6 +211,7 @@ void run_backward(const Tensor& root, Tensor root_grad) {
         throw;
     }
     running_backward = was_running;
+    for (auto& [node, grad] : finished) accumulate_into_holder(*node, grad);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <stepgrad/shared/random.hpp>
 #include <stepgrad/tensor/factories.hpp>
 
+#include <atomic>
 #include <cmath>
 
 namespace stepgrad {
@@ -14,8 +15,10 @@ Tensor finish(Tensor t, const TensorOptions& options) {
     return t;
 }
 
-Device& default_device_slot() {
-    static Device device = Device::CPU;
+// One per process (as torch.set_default_device), atomic so that reading it on one thread while
+// another sets it is not a data race; which value the reader sees is then unspecified.
+std::atomic<Device>& default_device_slot() {
+    static std::atomic<Device> device{Device::CPU};
     return device;
 }
 
@@ -27,9 +30,9 @@ Tensor empty_float(const Shape& shape, const TensorOptions& options, const char*
 
 }  // namespace
 
-Device default_device() { return default_device_slot(); }
+Device default_device() { return default_device_slot().load(std::memory_order_relaxed); }
 
-void set_default_device(Device device) { default_device_slot() = device; }
+void set_default_device(Device device) { default_device_slot().store(device, std::memory_order_relaxed); }
 
 Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
 
@@ -166,8 +169,10 @@ Tensor full_like(const Tensor& like, double value) {
 Tensor rand_like(const Tensor& like) { return rand(like.shape(), TensorOptions().device(like.device())); }
 Tensor randn_like(const Tensor& like) { return randn(like.shape(), TensorOptions().device(like.device())); }
 
+// One generator per thread, each starting at seed 0: a thread's draws depend only on what that
+// thread seeded and drew, so models built and trained on separate threads are reproducible.
 Generator& default_generator() {
-    static Generator generator(0);
+    thread_local Generator generator(0);
     return generator;
 }
 

@@ -112,7 +112,8 @@ Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index) {
     STEPGRAD_CHECK(index.dim() <= 1, "index_select: index must be 1-D, got shape " << shape_to_string(index.shape()));
     const std::int64_t a = normalize_axis("index_select", axis, x.dim());
     const std::int64_t size = x.shape()[static_cast<std::size_t>(a)];
-    const auto [outer, inner] = outer_inner(x.shape(), a);
+    const auto outer_and_inner = outer_inner(x.shape(), a);  // not a structured binding: clang 14 cannot capture one
+    const std::int64_t outer = outer_and_inner.first, inner = outer_and_inner.second;
     Shape out_shape = x.shape();
     out_shape[static_cast<std::size_t>(a)] = index.numel();
     Tensor out = Tensor::empty(out_shape, x.device(), x.dtype());
@@ -156,7 +157,8 @@ Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
     const std::int64_t a = normalize_axis("gather", axis, x.dim());
     check_index_shape("gather", x, a, index);
     const std::int64_t size = x.shape()[static_cast<std::size_t>(a)];
-    const auto [outer, inner] = outer_inner(x.shape(), a);
+    const auto outer_and_inner = outer_inner(x.shape(), a);  // not a structured binding: clang 14 cannot capture one
+    const std::int64_t outer = outer_and_inner.first, inner = outer_and_inner.second;
     const std::int64_t count = index.shape()[static_cast<std::size_t>(a)];
     Tensor out = Tensor::empty(index.shape(), x.device(), x.dtype());
     run_index_kernel("gather", [&] {
@@ -183,7 +185,8 @@ Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, cons
     STEPGRAD_CHECK(src.shape() == index.shape(), "scatter_add: src of shape " << shape_to_string(src.shape())
                                                      << " must have the index's shape " << shape_to_string(index.shape()));
     const std::int64_t size = x.shape()[static_cast<std::size_t>(a)];
-    const auto [outer, inner] = outer_inner(x.shape(), a);
+    const auto outer_and_inner = outer_inner(x.shape(), a);  // not a structured binding: clang 14 cannot capture one
+    const std::int64_t outer = outer_and_inner.first, inner = outer_and_inner.second;
     const std::int64_t count = index.shape()[static_cast<std::size_t>(a)];
     Tensor out = x.detach().clone();
     run_index_kernel("scatter_add", [&] {

@@ -1,4 +1,5 @@
 // Thread count of the CPU kernels: the matrix products are OpenBLAS's, so its setting is ours.
+// stepgrad has no thread pool of its own; the setting is process-wide (see threads.hpp).
 #include "stepgrad/tensor/threads.hpp"
 
 #include <cblas.h>

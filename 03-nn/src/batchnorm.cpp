@@ -153,15 +153,16 @@ Tensor BatchNormBase::forward(const Tensor& input) {
     STEPGRAD_CHECK(!is_training() || input.numel() / input.size(1) > 1,  // checked before anything is counted
                    name() << ": expected more than 1 value per channel when training, got input of shape "
                           << shape_to_string(input.shape()));
-    if (is_training() && tracking) {  // num_batches_tracked += 1, on its device, no host read
+    Tensor out = functional::batch_norm(input, running_mean, running_var, weight, bias, is_training() || !tracking,
+                                        options.momentum(), options.eps());
+    if (is_training() && tracking) {  // num_batches_tracked += 1 once the batch went through, no host read
         NoGradGuard no_grad;
         get_backend(num_batches_tracked.device())
             .unary(UnaryOp::AddScalar, Dtype::Int64, num_batches_tracked.data_ptr(), num_batches_tracked.data_ptr(), 1,
                    1.0);
         detail::mark_modified(num_batches_tracked);
     }
-    return functional::batch_norm(input, running_mean, running_var, weight, bias, is_training() || !tracking,
-                                  options.momentum(), options.eps());
+    return out;
 }
 
 void BatchNormBase::pretty_print(std::ostream& stream) const {

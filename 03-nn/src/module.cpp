@@ -271,7 +271,8 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
                                " in the checkpoint but " + shape_to_string(target.shape()) + " in the model");
         }
     }
-    for (const auto& [name, tensor] : state) {
+    for (const auto& item : state) {
+        const std::string& name = item.first;  // not a structured binding: clang 14 cannot capture one
         const bool known = std::any_of(targets.begin(), targets.end(), [&](const auto& t) { return t.first == name; });
         if (!known) unexpected.push_back(name);
     }

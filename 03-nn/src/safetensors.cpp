@@ -2,12 +2,12 @@
 // Writing reproduces the `safetensors` Python package byte for byte; reading trusts nothing in
 // the file and checks every number in the header before a tensor is made.
 #include <stepgrad/nn/safetensors.hpp>
+#include <stepgrad/shared/atomic_file.hpp>
 #include <stepgrad/tensor/backend.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstdint>
@@ -18,7 +18,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace stepgrad::nn {
@@ -32,6 +31,8 @@ using json = nlohmann::json;
 
 constexpr std::uint64_t header_length_bytes = 8;
 constexpr std::uint64_t max_header_bytes = 100'000'000;  // the reference reader's limit too
+constexpr int max_header_depth = 128;  // JSON nesting; serde_json's limit, and a header needs 3
+constexpr std::size_t max_quoted_json = 120;  // characters of a bad value an error message shows
 
 [[noreturn]] void fail(const std::string& source, const std::string& problem) {
     throw CheckpointError(source + ": " + problem);
@@ -124,12 +125,27 @@ std::string serialize(const StateDict& state, const std::string& source) {
 
 // ---- reading -------------------------------------------------------------------------------
 
+// A JSON value as an error message quotes it: compact, and cut short when long.
+std::string excerpt(const json& value) {
+    std::string text = value.dump();
+    if (text.size() <= max_quoted_json) return text;
+    const std::string length = std::to_string(text.size());
+    text.resize(max_quoted_json);
+    return text + "... (" + length + " characters)";
+}
+
 // Parses the header, noting the first key that appears twice in one object (nlohmann keeps the
 // last silently; the reader must refuse, since the two entries could describe different data).
+// Nesting deeper than max_header_depth is refused while parsing: printing or destroying such a
+// value recurses once per level, and a 100 MB header of `[[[[...` would overflow the stack.
 json parse_header(std::string_view text, const std::string& source) {
     std::vector<std::set<std::string>> open_objects;
     std::string duplicate;
-    const json::parser_callback_t note_duplicates = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    const json::parser_callback_t note_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+        if (depth >= max_header_depth) {
+            fail(source, std::string("the header nests JSON more than ") + std::to_string(max_header_depth) +
+                             " levels deep: not a safetensors header");
+        }
         if (event == json::parse_event_t::object_start) open_objects.emplace_back();
         if (event == json::parse_event_t::object_end) open_objects.pop_back();
         if (event == json::parse_event_t::key && !open_objects.back().insert(parsed.get<std::string>()).second &&
@@ -147,15 +163,15 @@ json parse_header(std::string_view text, const std::string& source) {
         fail(source, "the header is not valid JSON: " + reason);
     }
     if (!duplicate.empty()) fail(source, "the header names " + in_quotes(duplicate) + " twice");
-    if (!header.is_object()) fail(source, "the header is JSON but not an object: " + header.dump());
+    if (!header.is_object()) fail(source, "the header is JSON but not an object: " + excerpt(header));
     return header;
 }
 
 // A non-negative integer from the header (a size or an offset).
 std::uint64_t read_count(const json& value, const std::string& what, const std::string& source) {
     if (value.is_number_unsigned()) return value.get<std::uint64_t>();
-    if (value.is_number_integer()) fail(source, what + " is negative: " + value.dump());
-    fail(source, what + " is not a non-negative integer: " + value.dump());
+    if (value.is_number_integer()) fail(source, what + " is negative: " + excerpt(value));
+    fail(source, what + " is not a non-negative integer: " + excerpt(value));
 }
 
 struct Incoming {
@@ -167,25 +183,25 @@ struct Incoming {
 
 Incoming read_entry(const std::string& name, const json& info, std::uint64_t data_size, const std::string& source) {
     const std::string tensor = "tensor " + in_quotes(name);
-    if (!info.is_object()) fail(source, tensor + ": entry is not an object: " + info.dump());
+    if (!info.is_object()) fail(source, tensor + ": entry is not an object: " + excerpt(info));
     for (const char* key : {"dtype", "shape", "data_offsets"}) {
         if (!info.contains(key)) fail(source, tensor + ": missing \"" + key + "\"");
     }
     Incoming entry;
     entry.name = name;
-    if (!info["dtype"].is_string()) fail(source, tensor + ": \"dtype\" is not a string: " + info["dtype"].dump());
+    if (!info["dtype"].is_string()) fail(source, tensor + ": \"dtype\" is not a string: " + excerpt(info["dtype"]));
     entry.dtype = parse_dtype(info["dtype"].get<std::string>(), name, source);
 
     // shape: a list of sizes whose product (times the element size) must fit in 63 bits.
     const json& shape = info["shape"];
-    if (!shape.is_array()) fail(source, tensor + ": \"shape\" is not a list: " + shape.dump());
+    if (!shape.is_array()) fail(source, tensor + ": \"shape\" is not a list: " + excerpt(shape));
     std::uint64_t bytes = element_size(entry.dtype);
     for (const json& size : shape) {
         const std::uint64_t n = read_count(size, tensor + ": a size in \"shape\"", source);
         if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
             __builtin_mul_overflow(bytes, n, &bytes) ||
             bytes > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-            fail(source, tensor + ": shape " + shape.dump() + " is too large (its size overflows 64 bits)");
+            fail(source, tensor + ": shape " + excerpt(shape) + " is too large (its size overflows 64 bits)");
         }
         entry.shape.push_back(static_cast<std::int64_t>(n));
     }
@@ -193,7 +209,7 @@ Incoming read_entry(const std::string& name, const json& info, std::uint64_t dat
     // data_offsets: [begin, end) inside the data section, exactly the tensor's size.
     const json& offsets = info["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2) {
-        fail(source, tensor + ": \"data_offsets\" is not a [begin, end] pair: " + offsets.dump());
+        fail(source, tensor + ": \"data_offsets\" is not a [begin, end] pair: " + excerpt(offsets));
     }
     entry.begin = read_count(offsets[0], tensor + ": data_offsets begin", source);
     entry.end = read_count(offsets[1], tensor + ": data_offsets end", source);
@@ -212,10 +228,10 @@ Incoming read_entry(const std::string& name, const json& info, std::uint64_t dat
 }
 
 void read_metadata(const json& metadata, StateDict& state, const std::string& source) {
-    if (!metadata.is_object()) fail(source, "\"__metadata__\" is not an object: " + metadata.dump());
+    if (!metadata.is_object()) fail(source, "\"__metadata__\" is not an object: " + excerpt(metadata));
     for (const auto& [key, value] : metadata.items()) {
         if (!value.is_string())
-            fail(source, "\"__metadata__\" value " + in_quotes(key) + " is not a string: " + value.dump());
+            fail(source, "\"__metadata__\" value " + in_quotes(key) + " is not a string: " + excerpt(value));
         state.metadata[key] = value.get<std::string>();
     }
 }
@@ -246,7 +262,7 @@ void check_coverage(const std::vector<Incoming>& entries, std::uint64_t data_siz
 
 // ---- files ---------------------------------------------------------------------------------
 
-// Closes a file descriptor when it goes out of scope (unless released).
+// Closes a file descriptor when it goes out of scope.
 struct FileDescriptor {
     int fd = -1;
     ~FileDescriptor() {
@@ -273,55 +289,6 @@ std::string read_whole_file(const std::filesystem::path& path) {
         if (n < 0) fail(path.string(), "cannot read: " + errno_text(error));
         if (n == 0) return content;
         content.append(chunk.data(), static_cast<std::size_t>(n));
-    }
-}
-
-// Flushes a directory's entries (a rename in it) to disk.
-int sync_directory(const std::filesystem::path& directory) {
-    FileDescriptor dir{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (dir.fd < 0) return errno;
-    if (::fsync(dir.fd) != 0 && errno != EINVAL) return errno;  // EINVAL: this file system cannot
-    return 0;
-}
-
-// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path`, fsyncs
-// the directory. Any failure before the rename removes the temporary file; `path` is untouched.
-void write_atomically(const std::filesystem::path& path, std::string_view bytes) {
-    static std::atomic<unsigned> counter{0};
-    const std::string target = path.string();
-    std::string temp;
-    FileDescriptor file;
-    for (int attempt = 0; file.fd < 0; ++attempt) {
-        temp = target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-        file.fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        const int error = errno;
-        if (file.fd < 0 && (error != EEXIST || attempt == 100)) {
-            fail(target, "cannot save: cannot create the temporary file " + temp + ": " + errno_text(error));
-        }
-    }
-    // Called right after a failed call, while errno still says why.
-    const auto abandon = [&](const char* verb, const char* rest = "") {
-        const int error = errno;
-        if (file.fd >= 0) ::close(file.fd);
-        file.fd = -1;
-        ::unlink(temp.c_str());
-        fail(target, std::string("cannot save: ") + verb + " the temporary file " + temp + rest +
-                         " failed: " + errno_text(error) + " (the previous file, if any, is unchanged)");
-    };
-    for (std::size_t written = 0; written < bytes.size();) {
-        const ssize_t n =
-            ::write(file.fd, bytes.data() + written, std::min<std::size_t>(bytes.size() - written, 1 << 30));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) abandon("writing");
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(file.fd) != 0) abandon("flushing", " to disk (fsync)");
-    const int fd = std::exchange(file.fd, -1);
-    if (::close(fd) != 0) abandon("closing");
-    if (::rename(temp.c_str(), target.c_str()) != 0) abandon("renaming", " over the target");
-    const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    if (const int error = sync_directory(directory); error != 0) {
-        fail(target, "saved, but flushing the directory " + directory.string() + " failed: " + errno_text(error));
     }
 }
 
@@ -373,7 +340,11 @@ StateDict deserialize_safetensors(std::string_view bytes, const std::string& sou
 
 void save_safetensors(const StateDict& state, const std::filesystem::path& path) {
     const std::string bytes = serialize(state, path.string());  // every check before the disk is touched
-    write_atomically(path, bytes);
+    try {
+        write_file_atomically(path, bytes);  // shared/: temporary file, fsync, rename, directory fsync
+    } catch (const FileWriteError& error) {
+        throw CheckpointError(error.what());
+    }
 }
 
 StateDict load_safetensors(const std::filesystem::path& path) {

@@ -1,10 +1,12 @@
-// stepgrad-mnist's command line, parsed with CLI11: the flags of train, eval and predict, and
-// the mapping of every error to one line and an exit code.
+// stepgrad-mnist's command line, parsed with CLI11: the flags of train, eval and predict, their
+// values checked before anything runs (parse_command: also what the fuzzer runs), and the mapping
+// of every error to one line and an exit code (run_cli = parse_command, then the command).
 #include "stepgrad/mnist/cli.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <ostream>
 #include <stdexcept>
 
@@ -81,76 +83,134 @@ void add_use_flags(CLI::App& command, cli::UseRequest& request, std::string& dev
 // One line, whatever the message holds.
 std::string one_line(std::string message) {
     std::replace(message.begin(), message.end(), '\n', ' ');
+    std::replace(message.begin(), message.end(), '\r', ' ');
     return message;
+}
+
+// Prints the one-line error of bad input and returns its exit code.
+int bad_input(std::ostream& err, const std::string& message) {
+    err << "stepgrad-mnist: error: " << one_line(message) << "\n";
+    return kExitBadInput;
+}
+
+void require(bool ok, const std::string& message) {
+    if (!ok) throw std::invalid_argument(message);
+}
+
+void check_threads(int threads) {
+    require(threads >= 0, std::string("--threads must be >= 0 (0: the default), got ") + std::to_string(threads));
+}
+
+// The values of train's flags, checked before anything runs. The Trainer checks its options
+// again (for callers of the library); these words name the flags.
+void check_train_request(const cli::TrainRequest& request) {
+    const TrainOptions& o = request.options;
+    require(o.epochs >= 1, std::string("--epochs must be at least 1, got ") + std::to_string(o.epochs));
+    require(o.batch_size >= 1, std::string("--batch-size must be at least 1, got ") + std::to_string(o.batch_size));
+    require(!o.lr || (*o.lr > 0.0 && std::isfinite(*o.lr)), "--lr must be a positive number");
+    require(o.momentum >= 0.0 && o.momentum < 1.0, "--momentum must be in [0, 1)");
+    require(o.weight_decay >= 0.0 && std::isfinite(o.weight_decay), "--weight-decay must be >= 0");
+    require(o.model.dropout >= 0.0 && o.model.dropout < 1.0, "--dropout must be in [0, 1)");
+    require(o.train_limit >= 0, "--limit must be >= 0 (0: all training images)");
+    check_threads(request.threads);
+    check_device(o.device);
+}
+
+// The values of eval's and predict's flags.
+void check_use_request(const cli::UseRequest& request) {
+    check_threads(request.threads);
+    require(request.index >= 0, std::string("--index must be >= 0, got ") + std::to_string(request.index));
+    check_device(request.device);
 }
 
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive) {
+namespace cli {
+
+Command parse_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive) {
     CLI::App app{"stepgrad-mnist: train, evaluate and use an MLP or a CNN on MNIST-format data", "stepgrad-mnist"};
     app.require_subcommand(1);
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // as argparse: the last wins
     app.set_help_all_flag("--help-all", "every command's flags");
 
-    cli::TrainRequest train_request;
-    train_request.interactive = interactive;
+    Command command;
+    command.train.interactive = interactive;
     TrainText train_text;
     CLI::App* train = app.add_subcommand("train", "train a model (the bare command: the default MLP on Fashion-MNIST)");
-    add_train_flags(*train, train_request, train_text);
+    add_train_flags(*train, command.train, train_text);
 
-    cli::UseRequest eval_request;
-    std::string eval_device = "cpu";
+    // eval and predict fill the same request: only one command runs.
+    std::string device = "cpu";
     CLI::App* eval = app.add_subcommand("eval", "test accuracy and confusion matrix of a checkpoint");
-    add_use_flags(*eval, eval_request, eval_device);
-
-    cli::UseRequest predict_request;
-    std::string predict_device = "cpu";
+    add_use_flags(*eval, command.use, device);
     CLI::App* predict = app.add_subcommand("predict", "show one image as text, with the model's top 3 classes");
-    add_use_flags(*predict, predict_request, predict_device);
-    predict->add_option("--index", predict_request.index, "which image of the split")->capture_default_str();
-    predict->add_option("--split", predict_request.split, "test or train")
+    add_use_flags(*predict, command.use, device);
+    predict->add_option("--index", command.use.index, "which image of the split")->capture_default_str();
+    predict->add_option("--split", command.use.split, "test or train")
         ->check(CLI::IsMember({"test", "train"}))->capture_default_str();
 
     const bool known_command = !args.empty() && (args[0] == "train" || args[0] == "eval" || args[0] == "predict");
     if (!args.empty() && !args[0].starts_with("-") && !known_command) {
-        err << "stepgrad-mnist: error: unknown command '" << args[0] << "': the commands are train, eval and predict\n";
-        return kExitBadInput;
+        command.exit_code = bad_input(
+            err, "unknown command '" + args[0] + "': the commands are train, eval and predict");
+        return command;
     }
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses from the back
         app.parse(reversed);
     } catch (const CLI::CallForHelp& help) {
-        return app.exit(help, out, err);
+        command.exit_code = app.exit(help, out, err);
+        return command;
     } catch (const CLI::CallForAllHelp& help) {
-        return app.exit(help, out, err);
+        command.exit_code = app.exit(help, out, err);
+        return command;
     } catch (const CLI::ParseError& error) {
-        err << "stepgrad-mnist: error: " << one_line(error.what()) << " (see stepgrad-mnist --help)\n";
-        return kExitBadInput;
+        command.exit_code = bad_input(err, std::string(error.what()) + " (see stepgrad-mnist --help)");
+        return command;
     }
 
     try {
         if (*train) {
-            finish_train_request(*train, train_request, train_text);
-            return cli::train(train_request, out);
+            finish_train_request(*train, command.train, train_text);
+            check_train_request(command.train);
+            command.kind = Command::Kind::Train;
+        } else {
+            command.use.device = parse_device(device);
+            check_use_request(command.use);
+            command.kind = *eval ? Command::Kind::Eval : Command::Kind::Predict;
         }
-        if (*eval) {
-            eval_request.device = parse_device(eval_device);
-            return cli::eval(eval_request, out);
-        }
-        predict_request.device = parse_device(predict_device);
-        return cli::predict(predict_request, out);
     } catch (const std::invalid_argument& error) {  // a bad value
-        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
-        return kExitBadInput;
+        command.kind = Command::Kind::Done;
+        command.exit_code = bad_input(err, error.what());
+    }
+    return command;
+}
+
+}  // namespace cli
+
+int check_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    const cli::Command command = cli::parse_command(args, out, err, false);
+    return command.kind == cli::Command::Kind::Done ? command.exit_code : kExitOk;
+}
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive) {
+    const cli::Command command = cli::parse_command(args, out, err, interactive);
+    try {
+        switch (command.kind) {
+            case cli::Command::Kind::Done: return command.exit_code;
+            case cli::Command::Kind::Train: return cli::train(command.train, out);
+            case cli::Command::Kind::Eval: return cli::eval(command.use, out);
+            case cli::Command::Kind::Predict: return cli::predict(command.use, out);
+        }
+        return kExitFailure;
+    } catch (const std::invalid_argument& error) {  // a bad value
+        return bad_input(err, error.what());
     } catch (const DataNotFound& error) {
-        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
-        return kExitBadInput;
+        return bad_input(err, error.what());
     } catch (const IdxError& error) {
-        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
-        return kExitBadInput;
+        return bad_input(err, error.what());
     } catch (const nn::CheckpointError& error) {
-        err << "stepgrad-mnist: error: " << one_line(error.what()) << "\n";
-        return kExitBadInput;
+        return bad_input(err, error.what());
     } catch (const std::exception& error) {  // not the input: something broke
         err << "stepgrad-mnist: failed: " << one_line(error.what()) << "\n";
         return kExitFailure;

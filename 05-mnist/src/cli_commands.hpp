@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace stepgrad::mnist::cli {
 
@@ -31,6 +32,21 @@ struct UseRequest {
     std::int64_t index = 0;           // predict: which image
     std::string split = "test";       // predict: from which split
 };
+
+// What the command line asked for, parsed and checked but not run (cli.cpp, parse_command).
+// `kind` Done: nothing to run, `exit_code` says how it ended (help was printed, or the one-line
+// error). Otherwise the command to run with its request (`train` or `use`).
+struct Command {
+    enum class Kind { Done, Train, Eval, Predict };
+    Kind kind = Kind::Done;
+    int exit_code = 0;
+    TrainRequest train;
+    UseRequest use;
+};
+
+// Parses `args` and checks every flag's value; prints help to `out` or the one-line error to
+// `err` (then returns kind Done). Reads no data and writes no file.
+Command parse_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive);
 
 int train(const TrainRequest& request, std::ostream& out);
 int eval(const UseRequest& request, std::ostream& out);

@@ -1,17 +1,12 @@
 // The metrics CSV: numbers written with std::to_chars (10 significant digits, no locale), read
 // back with std::from_chars; one table of the double columns serves both directions.
 #include <stepgrad/mnist/metrics_csv.hpp>
-
-#include <fcntl.h>
-#include <unistd.h>
+#include <stepgrad/shared/atomic_file.hpp>
 
 #include <array>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <stdexcept>
 #include <type_traits>
-#include <utility>
 
 namespace stepgrad::mnist {
 namespace {
@@ -96,13 +91,6 @@ std::vector<std::string_view> split_lines(std::string_view text) {
     return lines;
 }
 
-struct FileDescriptor {
-    int fd = -1;
-    ~FileDescriptor() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 }  // namespace
 
 std::string metrics_csv(const std::vector<EpochMetrics>& rows) {
@@ -135,26 +123,7 @@ std::vector<EpochMetrics> parse_metrics_csv(const std::string& text) {
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
-    const std::string target = path.string();
-    const std::string temp = target + ".tmp";
-    // Called right after a failed call, while errno still says why.
-    const auto fail = [&](const std::string& what) {
-        const int error = errno;
-        ::unlink(temp.c_str());
-        throw std::runtime_error("cannot write " + target + ": " + what + ": " + std::strerror(error));
-    };
-    FileDescriptor file{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)};
-    if (file.fd < 0) fail("cannot create the temporary file " + temp);
-    for (std::size_t written = 0; written < text.size();) {
-        const ssize_t n = ::write(file.fd, text.data() + written, text.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("writing " + temp + " failed");
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(file.fd) != 0) fail("flushing " + temp + " to disk failed");
-    const int fd = std::exchange(file.fd, -1);
-    if (::close(fd) != 0) fail("closing " + temp + " failed");
-    if (::rename(temp.c_str(), target.c_str()) != 0) fail("renaming " + temp + " over it failed");
+    stepgrad::write_file_atomically(path, text);  // shared/: throws FileWriteError, a std::runtime_error
 }
 
 }  // namespace stepgrad::mnist

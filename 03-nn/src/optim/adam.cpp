@@ -3,6 +3,7 @@
 #include <stepgrad/optim/adam.hpp>
 
 #include "metadata.hpp"
+#include "step_checks.hpp"
 
 #include <stepgrad/shared/error.hpp>
 
@@ -117,7 +118,7 @@ template class AdamFamilyOptions<AdamOptions>;
 template class AdamFamilyOptions<AdamWOptions>;
 
 Adam::Adam(const std::vector<Tensor>& params, const AdamOptions& options)
-    : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(params)}, options) {}
+    : Adam(detail::single_group(AdamVariant<AdamOptions>::name, params), options) {}
 
 Adam::Adam(const std::vector<OptimizerParamGroup>& groups, const AdamOptions& defaults)
     : Optimizer(AdamVariant<AdamOptions>::name, defaults.clone()) {
@@ -129,11 +130,12 @@ std::vector<std::string> Adam::required_state_names(const OptimizerOptions& /*op
 }
 
 void Adam::step() {
+    detail::check_before_step(*this);  // a step that fails changes nothing
     adam_step_groups<AdamOptions>(param_groups(), [this](std::size_t i) -> ParamState& { return mutable_state(i); });
 }
 
 AdamW::AdamW(const std::vector<Tensor>& params, const AdamWOptions& options)
-    : AdamW(std::vector<OptimizerParamGroup>{OptimizerParamGroup(params)}, options) {}
+    : AdamW(detail::single_group(AdamVariant<AdamWOptions>::name, params), options) {}
 
 AdamW::AdamW(const std::vector<OptimizerParamGroup>& groups, const AdamWOptions& defaults)
     : Optimizer(AdamVariant<AdamWOptions>::name, defaults.clone()) {
@@ -145,6 +147,7 @@ std::vector<std::string> AdamW::required_state_names(const OptimizerOptions& /*o
 }
 
 void AdamW::step() {
+    detail::check_before_step(*this);  // a step that fails changes nothing
     adam_step_groups<AdamWOptions>(param_groups(), [this](std::size_t i) -> ParamState& { return mutable_state(i); });
 }
 

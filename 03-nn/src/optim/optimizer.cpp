@@ -2,6 +2,7 @@
 #include <stepgrad/optim/optimizer.hpp>
 
 #include "metadata.hpp"
+#include "step_checks.hpp"
 
 #include <stepgrad/shared/error.hpp>
 
@@ -125,6 +126,23 @@ Tensor checked_grad(const char* optimizer, const Tensor& param) {
     stepgrad::detail::check_same_device(optimizer, param, grad);
     stepgrad::detail::check_float(optimizer, grad);
     return grad;
+}
+
+void check_before_step(const Optimizer& optimizer) {
+    const std::string op = optimizer.type_name() + ".step";
+    std::size_t index = 0;  // the parameter's number across groups (its state's key)
+    for (const OptimizerParamGroup& group : optimizer.param_groups()) {
+        for (const Tensor& param : group.params()) {
+            const ParamState& state = optimizer.state(index++);
+            if (!checked_grad(op.c_str(), param).defined()) continue;  // skipped by the step
+            for (const auto& [name, buffer] : state.buffers) stepgrad::detail::check_same_device(op.c_str(), param, buffer);
+        }
+    }
+}
+
+std::vector<OptimizerParamGroup> single_group(const std::string& type_name, const std::vector<Tensor>& params) {
+    STEPGRAD_CHECK(!params.empty(), type_name << ": optimizer got an empty parameter list");
+    return {OptimizerParamGroup(params)};
 }
 }  // namespace detail
 

@@ -3,6 +3,7 @@
 #include <stepgrad/optim/rmsprop.hpp>
 
 #include "metadata.hpp"
+#include "step_checks.hpp"
 
 #include <stepgrad/shared/error.hpp>
 
@@ -35,7 +36,7 @@ void RMSpropOptions::read(const Metadata& metadata, const std::string& prefix) {
 }
 
 RMSprop::RMSprop(const std::vector<Tensor>& params, const RMSpropOptions& options)
-    : RMSprop(std::vector<OptimizerParamGroup>{OptimizerParamGroup(params)}, options) {}
+    : RMSprop(detail::single_group("RMSprop", params), options) {}
 
 RMSprop::RMSprop(const std::vector<OptimizerParamGroup>& groups, const RMSpropOptions& defaults)
     : Optimizer("RMSprop", defaults.clone()) {
@@ -66,6 +67,7 @@ Tensor zero_state(ParamState& state, const std::string& name, const Tensor& para
 }  // namespace
 
 void RMSprop::step() {
+    detail::check_before_step(*this);  // a step that fails changes nothing
     NoGradGuard no_grad;  // the in-place updates of parameters are not recorded
     std::size_t index = 0;
     for (const OptimizerParamGroup& group : param_groups()) {

@@ -2,6 +2,7 @@
 #include <stepgrad/optim/sgd.hpp>
 
 #include "metadata.hpp"
+#include "step_checks.hpp"
 
 #include <stepgrad/shared/error.hpp>
 
@@ -33,7 +34,7 @@ void SGDOptions::read(const Metadata& metadata, const std::string& prefix) {
 }
 
 SGD::SGD(const std::vector<Tensor>& params, const SGDOptions& options)
-    : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(params)}, options) {}
+    : SGD(detail::single_group("SGD", params), options) {}
 
 SGD::SGD(const std::vector<OptimizerParamGroup>& groups, const SGDOptions& defaults)
     : Optimizer("SGD", defaults.clone()) {
@@ -46,6 +47,7 @@ std::vector<std::string> SGD::required_state_names(const OptimizerOptions& /*opt
 }
 
 void SGD::step() {
+    detail::check_before_step(*this);  // a step that fails changes nothing
     NoGradGuard no_grad;
     std::size_t index = 0;  // the parameter's number across groups (its state's key)
     for (const OptimizerParamGroup& group : param_groups()) {

@@ -32,7 +32,12 @@ std::string to_string(const AllocatorStats& stats);
 /// Requests are rounded up to a size class (a multiple of 512 bytes below 1 MiB, of 1 MiB
 /// above), and a freed buffer goes back to the free list of its class instead of to the
 /// system. The raw functions are the device's: aligned `malloc`/`free` on the CPU,
-/// `cudaMalloc`/`cudaFree` in chapter 4. Thread-safe.
+/// `cudaMalloc`/`cudaFree` in chapter 4.
+///
+/// Thread-safe: one mutex guards the free lists and the statistics, so any thread may allocate,
+/// and a buffer may be released on another thread than the one that allocated it (a tensor
+/// made on a worker and dropped on the main thread). There is one allocator per device for the
+/// whole process, so memory_stats() counts the tensors of every thread together.
 ///
 /// Example:
 /// @code
@@ -63,6 +68,12 @@ public:
     void empty_cache();
     /// @brief The current statistics.
     [[nodiscard]] AllocatorStats stats() const;
+    /// @brief Starts a new peak: peak_bytes_in_use becomes bytes_in_use now (like
+    /// `torch.cuda.reset_peak_memory_stats`), to measure the peak of one epoch or one step.
+    void reset_peak() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stats_.peak_bytes_in_use = stats_.bytes_in_use;
+    }
     /// @brief The device whose memory this is.
     [[nodiscard]] Device device() const { return device_; }
 

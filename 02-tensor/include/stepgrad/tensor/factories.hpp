@@ -17,8 +17,10 @@ Device default_device();
 
 /// @brief Changes the device that factories use by default (as `torch.set_default_device`).
 ///
-/// Not thread-safe: set it once, before tensors are made on several threads. The test suite
-/// uses it to run chapter 2's tests on a stand-in device.
+/// One setting for the whole process, shared by all threads (reading and setting it at once is
+/// not a data race, but which device a factory running meanwhile on another thread uses is then
+/// unspecified): set it once, before starting threads that make tensors. The test suite uses it
+/// to run chapter 2's tests on a stand-in device.
 void set_default_device(Device device);
 
 /// @brief Where a new tensor goes, its dtype and whether it requires grad (as `torch::TensorOptions`).
@@ -93,11 +95,11 @@ Tensor eye(std::int64_t n, TensorOptions options = {});
 Tensor arange(double end, TensorOptions options = {});
 /// @brief `start, start + step, ...` below `end` (above it for a negative step).
 Tensor arange(double start, double end, double step = 1.0, TensorOptions options = {});
-/// @brief Uniform numbers in `[0, 1)` from the global generator (see manual_seed).
+/// @brief Uniform numbers in `[0, 1)` from this thread's default generator (see manual_seed).
 Tensor rand(const Shape& shape, TensorOptions options = {});
 /// @brief Uniform numbers in `[0, 1)` from `generator`.
 Tensor rand(const Shape& shape, Generator& generator, TensorOptions options = {});
-/// @brief Standard normal numbers from the global generator.
+/// @brief Standard normal numbers from this thread's default generator.
 Tensor randn(const Shape& shape, TensorOptions options = {});
 /// @brief Standard normal numbers from `generator`.
 Tensor randn(const Shape& shape, Generator& generator, TensorOptions options = {});
@@ -106,7 +108,7 @@ Tensor uniform(const Shape& shape, double low, double high, Generator& generator
 /// @brief A random permutation of `0, 1, ..., n-1` as an Int64 tensor (as `torch::randperm`),
 /// e.g. to shuffle a dataset: `images.index_select(0, randperm(n, generator))`.
 Tensor randperm(std::int64_t n, Generator& generator, TensorOptions options = {});
-/// @brief randperm() with the default generator.
+/// @brief randperm() with this thread's default generator.
 Tensor randperm(std::int64_t n, TensorOptions options = {});
 
 /// @brief zeros with `like`'s shape and device.
@@ -120,10 +122,24 @@ Tensor rand_like(const Tensor& like);
 /// @brief randn with `like`'s shape and device.
 Tensor randn_like(const Tensor& like);
 
-/// @brief Restarts the global generator used by rand/randn without a generator argument.
+/// @brief Restarts this thread's default generator: the one rand/randn/randperm without a
+/// generator argument, nn::init and Dropout draw from.
+///
 /// Example: `manual_seed(0); auto a = randn({3}); manual_seed(0); auto b = randn({3});` — equal.
+/// Other threads' generators are untouched: a thread that calls manual_seed(s), then builds and
+/// trains a model, gets the same numbers whatever other threads do meanwhile (unlike PyTorch,
+/// whose default CPU generator is one per process behind a mutex, so that threads drawing at
+/// once interleave their streams).
 void manual_seed(std::uint64_t seed);
-/// @brief The global generator (one per process, not thread-safe: seed it and draw from one thread).
+
+/// @brief This thread's default generator (see manual_seed).
+///
+/// Each thread has its own, made on the thread's first use and seeded with 0, the seed the
+/// main thread starts with too: a thread that never seeds draws the stream manual_seed(0) gives,
+/// so two unseeded threads draw the same numbers (seed each thread differently, e.g. with its
+/// index, when they must differ). Only its own thread may use it; to share a stream between
+/// threads, pass one Generator explicitly and guard it with a mutex. A checkpoint that saves
+/// `default_generator().state()` saves the calling thread's.
 Generator& default_generator();
 
 }  // namespace stepgrad

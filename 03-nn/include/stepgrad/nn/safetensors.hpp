@@ -68,12 +68,14 @@ public:
 
 /// @brief Writes `state` to `path` in the safetensors format, atomically.
 ///
-/// The bytes go to a temporary file in the same directory (`<path>.tmp.<pid>.<n>`), which is
-/// flushed to disk (fsync), renamed over `path` (a rename within one file system is atomic),
-/// and the directory is flushed so the rename itself survives a crash. A reader, or a crash
-/// half-way, therefore sees the old file or the new one, never a mixture. On failure the
-/// temporary file is removed, the previous file at `path` is untouched, and CheckpointError
-/// names the path and the system's reason (e.g. "No space left on device").
+/// The bytes go through stepgrad::write_file_atomically (shared/atomic_file.hpp): to a temporary
+/// file in the same directory (`<path>.tmp.<pid>.<n>`), which is flushed to disk (fsync),
+/// renamed over `path` (a rename within one file system is atomic), and the directory is
+/// flushed so the rename itself survives a crash. A reader, or a crash half-way, therefore sees
+/// the old file or the new one, never a mixture. On failure the temporary file is removed, the
+/// previous file at `path` is untouched, and CheckpointError names the path, the step that
+/// failed and the system's reason (e.g. "No space left on device"). Only a failure to flush the
+/// directory comes after the rename: the new file is then in place, and the error says so.
 ///
 /// Example:
 /// @code

@@ -20,11 +20,24 @@ enum ExitCode : int {
 
 /// @brief Runs `stepgrad-mnist` with `args` (without the program name) and returns its exit code.
 ///
-/// Reports go to `out`. An error is one line on `err` (`stepgrad-mnist: error: ...`), never
+/// It is check_cli()'s parsing, then the command. Reports go to `out`. An error is one line
+/// on `err` (`stepgrad-mnist: error: ...`), never
 /// an exception. `interactive` says that `out` is a terminal: progress is then drawn as a bar
 /// that redraws itself, else printed as plain periodic lines.
 /// Example: `run_cli({"train", "--epochs", "2"}, std::cout, std::cerr, true)`.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool interactive);
+
+/// @brief Parses and checks `args` as run_cli() does, without running the command: it reads no
+/// data or checkpoint and writes no file.
+///
+/// Every flag and every value is checked (a value that needs the data, such as `--index` past
+/// the split's end, only when the command runs). Help goes to `out` and the one-line error
+/// to `err`, exactly as run_cli() prints them. The libFuzzer target for the command line runs
+/// this. Example: `check_cli({"train", "--epochs", "0"}, out, err)` prints
+/// `stepgrad-mnist: error: --epochs must be at least 1, got 0` and returns kExitBadInput.
+/// @return kExitOk when the command would run, else the exit code run_cli() would return
+///         (kExitOk after help, kExitBadInput after an error).
+int check_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 /// @brief A function returning how many kernels the device backend has launched so far.
 using LaunchCounter = long long (*)();

@@ -30,11 +30,11 @@ inline constexpr const char* kMetricsCsvHeader =
 /// about 1e-9. A diverged loss is written `nan` or `inf` and reads back as such.
 std::string metrics_csv(const std::vector<EpochMetrics>& rows);
 
-/// @brief Writes metrics_csv(rows) to `path` atomically: to `path` + ".tmp" first, then renamed
-/// over `path`, so a crash never leaves half a file.
+/// @brief Writes metrics_csv(rows) to `path` atomically (stepgrad::write_file_atomically: a
+/// temporary file beside it, flushed, then renamed over `path`), so a crash never leaves half a file.
 ///
-/// Throws std::runtime_error naming the path and the system's reason (e.g. "No such file or
-/// directory") when the file cannot be written. Example:
+/// Throws stepgrad::FileWriteError (a std::runtime_error) naming the path, the step that failed
+/// and the system's reason (e.g. "No such file or directory") when the file cannot be written. Example:
 /// `write_metrics_csv("runs/mlp/metrics.csv", history);`
 void write_metrics_csv(const std::filesystem::path& path, const std::vector<EpochMetrics>& rows);
 
@@ -45,11 +45,13 @@ void write_metrics_csv(const std::filesystem::path& path, const std::vector<Epoc
 /// number of fields, or a field is not a number (the epoch must be an integer).
 std::vector<EpochMetrics> parse_metrics_csv(const std::string& text);
 
-/// @brief Writes `text` to `path` atomically: to `path` + ".tmp", flushed to disk, then renamed
-/// over `path` (an existing file at `path` stays whole until the rename).
+/// @brief Writes `text` to `path` atomically: stepgrad::write_file_atomically (shared/), which
+/// writes a temporary file beside `path`, flushes it to disk and renames it over `path` (an
+/// existing file at `path` stays whole until the rename).
 ///
-/// Used for the metrics CSV and the SVG curves. Throws std::runtime_error with the path, what
-/// failed and strerror(errno); the temporary file is removed on failure.
+/// Used for the metrics CSV and the SVG curves. Throws stepgrad::FileWriteError (a
+/// std::runtime_error) with the path, the step that failed and strerror(errno); the temporary
+/// file is removed on failure.
 void write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace stepgrad::mnist

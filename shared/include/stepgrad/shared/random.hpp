@@ -14,6 +14,12 @@ namespace stepgrad {
 
 /// @brief Seeded source of uniform and normal numbers (one stream per object, not thread-safe).
 ///
+/// A Generator is a plain value with no locks: one thread at a time may draw from it or seed
+/// it (two threads drawing at once is a data race, and their streams would interleave anyway).
+/// Give each thread its own, or guard a shared one with a mutex. stepgrad's default generator
+/// (`stepgrad::default_generator()`, `manual_seed`) is one per thread for this reason; a
+/// DataLoader owns its own.
+///
 /// Example:
 /// @code
 /// stepgrad::Generator gen(42);
