@@ -343,7 +343,7 @@ void save_safetensors(const StateDict& state, const std::filesystem::path& path)
     try {
         write_file_atomically(path, bytes);  // shared/: temporary file, fsync, rename, directory fsync
     } catch (const FileWriteError& error) {
-        throw CheckpointError(error.what());
+        throw CheckpointWriteError(error.what());
     }
 }
 

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "cli_commands.hpp"
@@ -93,6 +95,13 @@ int bad_input(std::ostream& err, const std::string& message) {
     return kExitBadInput;
 }
 
+// Prints the one-line error of a failure that is not the input's (a full disk, say) and returns
+// its exit code.
+int failed(std::ostream& err, const std::string& message) {
+    err << "stepgrad-mnist: failed: " << one_line(message) << "\n";
+    return kExitFailure;
+}
+
 void require(bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
 }
@@ -101,19 +110,39 @@ void check_threads(int threads) {
     require(threads >= 0, std::string("--threads must be >= 0 (0: the default), got ") + std::to_string(threads));
 }
 
+// A file the run will write: its folder must exist, so that a typo is refused before training,
+// not after the first epoch. (Only looks; whether the disk then takes the bytes is a failure of
+// the run, exit code 1.)
+void check_output_path(const char* flag, const std::filesystem::path& path) {
+    if (path.empty()) return;
+    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    std::error_code error;
+    require(std::filesystem::is_directory(folder, error),
+            std::string(flag) + ": the folder " + folder.string() + " does not exist");
+    require(!std::filesystem::is_directory(path, error),
+            std::string(flag) + ": " + path.string() + " is a folder, not a file");
+}
+
 // The values of train's flags, checked before anything runs. The Trainer checks its options
 // again (for callers of the library); these words name the flags.
 void check_train_request(const cli::TrainRequest& request) {
     const TrainOptions& o = request.options;
     require(o.epochs >= 1, std::string("--epochs must be at least 1, got ") + std::to_string(o.epochs));
     require(o.batch_size >= 1, std::string("--batch-size must be at least 1, got ") + std::to_string(o.batch_size));
-    require(!o.lr || (*o.lr > 0.0 && std::isfinite(*o.lr)), "--lr must be a positive number");
+    if (o.lr && !(*o.lr > 0.0 && std::isfinite(*o.lr))) {
+        std::ostringstream message;
+        message << "--lr must be a positive number, got " << *o.lr;
+        throw std::invalid_argument(message.str());
+    }
     require(o.momentum >= 0.0 && o.momentum < 1.0, "--momentum must be in [0, 1)");
     require(o.weight_decay >= 0.0 && std::isfinite(o.weight_decay), "--weight-decay must be >= 0");
     require(o.model.dropout >= 0.0 && o.model.dropout < 1.0, "--dropout must be in [0, 1)");
     require(o.train_limit >= 0, "--limit must be >= 0 (0: all training images)");
     check_threads(request.threads);
     check_device(o.device);
+    check_output_path("--save", request.save);
+    check_output_path("--metrics", request.metrics);
+    check_output_path("--plot", request.plot);
 }
 
 // The values of eval's and predict's flags.
@@ -209,11 +238,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         return bad_input(err, error.what());
     } catch (const IdxError& error) {
         return bad_input(err, error.what());
+    } catch (const nn::CheckpointWriteError& error) {  // the disk refused: not the input
+        return failed(err, error.what());
     } catch (const nn::CheckpointError& error) {
         return bad_input(err, error.what());
     } catch (const std::exception& error) {  // not the input: something broke
-        err << "stepgrad-mnist: failed: " << one_line(error.what()) << "\n";
-        return kExitFailure;
+        return failed(err, error.what());
     }
 }
 

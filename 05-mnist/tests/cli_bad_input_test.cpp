@@ -115,3 +115,20 @@ TEST_CASE("cli: a refused resume leaves the existing checkpoint byte for byte", 
                   "--batch-size");
     CHECK(read_bytes(checkpoint) == bytes_before);
 }
+
+TEST_CASE("cli: an output file in a folder that does not exist is refused before training", "[chapter05][cli][bad-input]") {
+    synthetic::Dataset files(60, 20);
+    synthetic::TempDir outputs;
+    const fs::path missing = outputs.path / "no-such-folder";
+    const std::vector<std::string> train{"train", "--data", files.directory.path.string(), "--hidden", "8", "--epochs", "1"};
+    for (const char* flag : {"--save", "--metrics", "--plot"}) {
+        std::vector<std::string> args = train;
+        args.insert(args.end(), {flag, (missing / "out").string()});
+        check_refused(args, std::string(flag) + ": the folder " + missing.string() + " does not exist");
+        std::vector<std::string> into_folder = train;
+        into_folder.insert(into_folder.end(), {flag, outputs.path.string()});
+        check_refused(into_folder, std::string(flag) + ": " + outputs.path.string() + " is a folder, not a file");
+    }
+    CHECK_FALSE(fs::exists(missing));
+    CHECK(fs::is_empty(outputs.path));  // refused before the first epoch: nothing was written
+}

@@ -221,9 +221,9 @@ TEST_CASE("train --save with a fault at epoch 2 of 3: one line, the epoch-1 chec
             CHECK(differences(path, straight).empty());
             continue;
         }
-        CHECK(failed.code == 2);  // the CLI answers a CheckpointError with kExitBadInput
+        CHECK(failed.code == kExitFailure);  // the disk refused (CheckpointWriteError): not the input
         CHECK(std::count(failed.err.begin(), failed.err.end(), '\n') == 1);
-        CHECK_THAT(failed.err, Contains("stepgrad-mnist: error: " + path.string() + ": " + failing_step(c.call, c.nth)) &&
+        CHECK_THAT(failed.err, Contains("stepgrad-mnist: failed: " + path.string() + ": " + failing_step(c.call, c.nth)) &&
                                    Contains(std::strerror(c.error)));
         CHECK_THAT(failed.out, Contains("epoch  2/3") && !Contains("epoch  3/3"));
         const fs::path resumed = dir.path / "resumed.safetensors";
@@ -291,7 +291,7 @@ TEST_CASE("train --save on a really full disk (a tiny tmpfs): a clear error, the
     lines.ignore();
     const std::string err(std::istreambuf_iterator<char>(lines), {});
     INFO("stderr: " << err);
-    CHECK(exit_code == 2);
+    CHECK(exit_code == kExitFailure);  // a full disk is not the user's input
     CHECK(temp_files == 0);
     CHECK(std::count(err.begin(), err.end(), '\n') == 1);
     CHECK_THAT(err, Contains("run.safetensors: cannot save: writing the temporary file") &&

@@ -34,6 +34,17 @@ public:
     explicit CheckpointError(const std::string& what) : std::runtime_error(what) {}
 };
 
+/// @brief Thrown by save_safetensors when the file system refuses the write (a full disk, an
+/// I/O error, no permission): not a problem of the checkpoint's contents. The message names
+/// the file, the failing step and the system's reason, e.g. `run.safetensors: cannot save:
+/// writing the temporary file ...: No space left on device (the previous file, if any, is
+/// unchanged)`. The previous file at that path is untouched.
+class CheckpointWriteError : public CheckpointError {
+public:
+    /// @brief An error with the full message `what`.
+    explicit CheckpointWriteError(const std::string& what) : CheckpointError(what) {}
+};
+
 /// @brief The bytes of a safetensors file holding `state`'s tensors and its metadata.
 ///
 /// The layout is the one the `safetensors` package writes, so the bytes are identical to its

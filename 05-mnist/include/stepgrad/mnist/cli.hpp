@@ -14,7 +14,7 @@ namespace stepgrad::mnist {
 /// @brief Exit codes of `stepgrad-mnist`.
 enum ExitCode : int {
     kExitOk = 0,          ///< done
-    kExitFailure = 1,     ///< something broke while running (not the user's input)
+    kExitFailure = 1,     ///< something broke while running, not the user's input (a full disk: `failed:`)
     kExitBadInput = 2,    ///< a bad flag or value, missing or malformed data, an unfit checkpoint
 };
 
