@@ -3,26 +3,13 @@
 // (Chapter 2 follows PyTorch instead and gives NaN; docs/bad_input.md explains the difference.)
 #include <catch2/catch.hpp>
 
+#include <stepgrad/shared/error_of.hpp>
 #include <stepgrad/scalar.hpp>
 
 #include <string>
 
+using stepgrad::testing::error_of;
 using namespace stepgrad::scalar;
-
-namespace {
-
-// The message of what `call` throws (of type Exception), or "" when it throws nothing.
-template <class Exception, class Call>
-std::string error_of(Call&& call) {
-    try {
-        call();
-    } catch (const Exception& error) {
-        return error.what();
-    }
-    return "";
-}
-
-}  // namespace
 
 TEST_CASE("log of a negative number throws in chapter 1 and builds no node", "[chapter01][bad-input]") {
     const Value x(-1.0);

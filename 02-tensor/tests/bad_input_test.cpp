@@ -6,26 +6,13 @@
 
 #include "stand_in_device.hpp"
 
+#include <stepgrad/shared/error_of.hpp>
+
 #include <cmath>
 #include <string>
 
 using namespace stepgrad;
 using namespace stepgrad::testing;
-
-namespace {
-
-// The message of what `call` throws (of type Exception), or "" when it throws nothing.
-template <class Exception = std::exception, class Call>
-std::string error_of(Call&& call) {
-    try {
-        call();
-    } catch (const Exception& error) {
-        return error.what();
-    }
-    return "";
-}
-
-}  // namespace
 
 TEST_CASE("adding tensors whose shapes do not broadcast names both shapes", "[chapter02][bad-input]") {
     const Tensor a = ones({2, 3});

@@ -5,6 +5,7 @@
 #include "../../02-tensor/tests/stand_in_device.hpp"
 #include "../../02-tensor/tests/test_helpers.hpp"
 
+#include <stepgrad/shared/error_of.hpp>
 #include <stepgrad/nn.hpp>
 
 #include <catch2/catch.hpp>
@@ -19,17 +20,6 @@ using namespace stepgrad::testing;
 namespace F = stepgrad::nn::functional;
 
 namespace {
-
-// The message of what `call` throws (of type Exception), or "" when it throws nothing.
-template <class Exception, class Call>
-std::string error_of(Call&& call) {
-    try {
-        call();
-    } catch (const Exception& error) {
-        return error.what();
-    }
-    return "";
-}
 
 Tensor parameter(const std::vector<float>& values) {
     return from_vector(values, {static_cast<std::int64_t>(values.size())}, TensorOptions().requires_grad(true));

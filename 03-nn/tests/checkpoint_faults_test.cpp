@@ -92,15 +92,9 @@ bool holds(const fs::path& path, std::int64_t floats, float value) {
 TEST_CASE("a checkpoint save failing at any system call keeps the previous checkpoint, and the run resumes exactly",
           "[chapter03][checkpoint][faults]") {
     const std::string expected = uninterrupted_bytes();
-    struct Mode {
-        const char* name;
-        int error;
-        bool short_write;
-    };
-    const std::vector<Mode> modes{{"EIO", EIO, false}, {"ENOSPC", ENOSPC, false}, {"short write, then ENOSPC", ENOSPC, true}};
     int injected = 0;
     for (const FileCall call : kAllFileCalls) {
-        for (const Mode& mode : modes) {
+        for (const FaultMode& mode : kFaultModes) {
             if (mode.short_write && call != FileCall::write) continue;
             for (int nth = 1;; ++nth) {
                 INFO(to_string(call) << " number " << nth << " fails: " << mode.name);

@@ -6,6 +6,7 @@
 
 #include <stepgrad/shared/atomic_file.hpp>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -18,6 +19,17 @@
 #include <unistd.h>
 
 namespace fault_test {
+
+// One way to fail a system call: with `error`, or (writes only) after a short write.
+struct FaultMode {
+    const char* name;
+    int error;
+    bool short_write;
+};
+
+// Every way the fault tests fail each call: EIO, ENOSPC, and a short write followed by ENOSPC.
+inline const FaultMode kFaultModes[] = {
+    {"EIO", EIO, false}, {"ENOSPC", ENOSPC, false}, {"short write, then ENOSPC", ENOSPC, true}};
 
 // The exit code of a child that could not mount its tmpfs (the test then skips).
 constexpr int kCannotMount = 77;

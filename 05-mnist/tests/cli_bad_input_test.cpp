@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "synthetic_dataset.hpp"
 
 using namespace stepgrad::mnist;
@@ -20,19 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    std::string out, err;
-};
+using Run = stepgrad::mnist::testing::CliRun;
 
-Run run(const std::vector<std::string>& args) {
-    std::ostringstream out, err;
-    Run result;
-    result.code = run_cli(args, out, err, false);
-    result.out = out.str();
-    result.err = err.str();
-    return result;
-}
+Run run(const std::vector<std::string>& args) { return stepgrad::mnist::testing::run_captured(args); }
 
 // One line on stderr that starts as every error does and contains `expected`; exit code 2.
 void check_refused(const std::vector<std::string>& args, const std::string& expected) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_run.hpp"
 #include "synthetic_dataset.hpp"
 
 using namespace stepgrad;
@@ -16,19 +17,9 @@ using namespace stepgrad::mnist;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    std::string out, err;
-};
+using Run = stepgrad::mnist::testing::CliRun;
 
-Run run(const std::vector<std::string>& args) {
-    std::ostringstream out, err;
-    Run result;
-    result.code = run_cli(args, out, err, false);
-    result.out = out.str();
-    result.err = err.str();
-    return result;
-}
+Run run(const std::vector<std::string>& args) { return stepgrad::mnist::testing::run_captured(args); }
 
 std::string read_text(const std::filesystem::path& path) {
     std::ifstream file(path);

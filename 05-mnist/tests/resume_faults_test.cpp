@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../../03-nn/tests/fault_test_helpers.hpp"
+#include "cli_run.hpp"
 #include "synthetic_dataset.hpp"
 
 using namespace stepgrad;
@@ -78,19 +79,9 @@ std::string differences(const fs::path& a_path, const fs::path& b_path) {
     return found;
 }
 
-struct Run {
-    int code = -1;
-    std::string out, err;
-};
+using Run = stepgrad::mnist::testing::CliRun;
 
-Run run(const std::vector<std::string>& args) {
-    std::ostringstream out, err;
-    Run result;
-    result.code = run_cli(args, out, err, false);
-    result.out = out.str();
-    result.err = err.str();
-    return result;
-}
+Run run(const std::vector<std::string>& args) { return stepgrad::mnist::testing::run_captured(args); }
 
 // `train` on the synthetic data with a tiny model: dropout, shifted images, Adam, a cosine
 // schedule over `epochs`: every kind of state a checkpoint carries. One BLAS thread (children
@@ -122,15 +113,9 @@ TEST_CASE("Trainer::save failing at any system call keeps the last checkpoint, a
         while (trainer.epochs_done() < 3) (void)trainer.train_epoch();
         trainer.save(straight);
     }
-    struct Mode {
-        const char* name;
-        int error;
-        bool short_write;
-    };
-    const std::vector<Mode> modes{{"EIO", EIO, false}, {"ENOSPC", ENOSPC, false}, {"short write, then ENOSPC", ENOSPC, true}};
     int injected = 0;
     for (const FileCall call : kAllFileCalls) {
-        for (const Mode& mode : modes) {
+        for (const FaultMode& mode : kFaultModes) {
             if (mode.short_write && call != FileCall::write) continue;
             for (int nth = 1;; ++nth) {
                 INFO(to_string(call) << " number " << nth << " of the second save fails: " << mode.name);
