@@ -65,7 +65,9 @@ Optimizer::Optimizer(std::string type_name, std::unique_ptr<OptimizerOptions> de
 
 void Optimizer::add_param_group(const OptimizerParamGroup& group) {
     OptimizerParamGroup added(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
-    STEPGRAD_CHECK(typeid(added.options()) == typeid(*defaults_),
+    const OptimizerOptions& added_options = added.options();
+    const OptimizerOptions& defaults = *defaults_;
+    STEPGRAD_CHECK(typeid(added_options) == typeid(defaults),
                    type_name_ << ": a parameter group's options are another optimizer's; give it "
                               << type_name_ << "Options");
     added.options().validate();
